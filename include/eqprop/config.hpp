@@ -1,0 +1,50 @@
+// Config: every knob of a training run, with its default and meaning beside it.
+// Config::validate() is the one place that checks values; library code trusts a
+// validated Config and never re-checks.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace eqprop {
+
+enum class Nudging { OneSided, Symmetric };
+enum class BetaSign { Random, Positive };
+
+struct Config {
+  // Architecture: 784 - hidden... - 10.
+  std::vector<int> hidden{500};         // hidden layer sizes, input to output
+  // Schedule.
+  int epochs = 25;                      // passes over the training split
+  int batch = 20;                       // minibatch size B
+  int n_free = 20;                      // free-phase steps (reference code: n_it_neg)
+  int n_nudged = 4;                     // nudged-phase steps (reference code: n_it_pos)
+  int test_steps = 100;                 // free-phase steps from zero for the test set (no particles)
+  float eps = 0.5f;                     // step size of the state update
+  float beta = 0.5f;                    // nudging strength (reference code's beta: C has no 1/2)
+  std::vector<float> alphas{0.1f, 0.05f};  // learning rate per weight layer, input to output
+  Nudging nudging = Nudging::OneSided;  // symmetric: phases at +beta and -beta (Laborieux 2021)
+  BetaSign beta_sign = BetaSign::Random;  // random: sign of beta drawn per minibatch (paper)
+  bool shuffle = false;                 // false: fixed minibatch order, as the paper
+  std::uint64_t seed = 1;               // seeds weight init, beta signs and shuffling
+  // Data.
+  std::string data = "data/mnist";      // folder with the four MNIST IDX files
+  int train_samples = 0;                // use only the first N training examples (0: all 50,000)
+  int valid_samples = 0;                // use only the first N validation examples (0: all 10,000)
+  // Engine.
+  int threads = 0;                      // TBB worker limit (0: all hardware threads)
+  int chunk = 20;                       // samples per task in training (fixed, not per thread)
+  int eval_chunk = 250;                 // samples per task in evaluation
+  // Output.
+  std::string metrics;                  // JSON-lines metrics file ("" = none)
+
+  // Throws ConfigError naming the key, the value found and what is expected.
+  void validate() const;
+  // Layer sizes including input (784) and output (10).
+  std::vector<int> layer_sizes() const;
+};
+
+std::string to_string(Nudging n);
+std::string to_string(BetaSign s);
+
+}  // namespace eqprop

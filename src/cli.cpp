@@ -1,0 +1,174 @@
+#include "eqprop/cli.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "eqprop/error.hpp"
+
+namespace po = boost::program_options;
+
+namespace eqprop {
+namespace {
+
+std::string join(const std::vector<int>& v) {
+  std::ostringstream os;
+  for (std::size_t i = 0; i < v.size(); ++i) os << (i ? " " : "") << v[i];
+  return os.str();
+}
+std::string join(const std::vector<float>& v) {
+  std::ostringstream os;
+  for (std::size_t i = 0; i < v.size(); ++i) os << (i ? " " : "") << v[i];
+  return os.str();
+}
+
+// Parses a space-separated list strictly: every word must be a whole number of type T.
+template <typename T>
+std::vector<T> parse_list(const char* key, const std::string& text) {
+  std::istringstream in(text);
+  std::vector<T> out;
+  std::string word;
+  while (in >> word) {
+    std::istringstream w(word);
+    T v;
+    if (!(w >> v) || !w.eof()) throw ConfigError(std::string("config key '") + key + "': '" + word + "' is not a number");
+    out.push_back(v);
+  }
+  return out;
+}
+
+std::uint64_t parse_seed(const std::string& text) {
+  const bool digits = !text.empty() && text.size() <= 20 && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits) throw ConfigError("config key 'seed': expected a whole number >= 0, found '" + text + "'");
+  try {
+    return std::stoull(text);
+  } catch (const std::exception&) {
+    throw ConfigError("config key 'seed': '" + text + "' is out of range");
+  }
+}
+
+// Program_options stores into these; lists, enums and the seed are parsed by us.
+struct RawOptions {
+  Config cfg;
+  std::string hidden, alphas, nudging, beta_sign, seed, config_file;
+};
+
+po::options_description make_options(RawOptions& r) {
+  const Config d;
+  po::options_description opts("eqprop train options (every key also works in a --config file as 'key = value')");
+  // clang-format off
+  opts.add_options()
+    ("help,h", "print this help and exit")
+    ("config", po::value(&r.config_file), "config file of 'key = value' lines; the command line overrides it")
+    ("dump-config", "print the effective configuration in config-file syntax and exit")
+    ("hidden", po::value(&r.hidden)->default_value(join(d.hidden)), "hidden layer sizes, input to output, e.g. \"500 500\"")
+    ("epochs", po::value(&r.cfg.epochs)->default_value(d.epochs), "passes over the training split")
+    ("batch", po::value(&r.cfg.batch)->default_value(d.batch), "minibatch size")
+    ("n-free", po::value(&r.cfg.n_free)->default_value(d.n_free), "free-phase steps (reference code: n_it_neg)")
+    ("n-nudged", po::value(&r.cfg.n_nudged)->default_value(d.n_nudged), "nudged-phase steps (reference code: n_it_pos)")
+    ("test-steps", po::value(&r.cfg.test_steps)->default_value(d.test_steps), "free-phase steps from zero state for the test set")
+    ("eps", po::value(&r.cfg.eps)->default_value(d.eps), "step size of the state update, in (0,1]")
+    ("beta", po::value(&r.cfg.beta)->default_value(d.beta), "nudging strength (cost without 1/2, as the reference code)")
+    ("alphas", po::value(&r.alphas)->default_value(join(d.alphas)), "learning rate per weight layer, input to output")
+    ("nudging", po::value(&r.nudging)->default_value(to_string(d.nudging)), "one-sided (paper) or symmetric (+beta and -beta phases)")
+    ("beta-sign", po::value(&r.beta_sign)->default_value(to_string(d.beta_sign)), "random (paper: sign drawn per minibatch) or positive")
+    ("shuffle", po::value(&r.cfg.shuffle)->default_value(d.shuffle), "shuffle the training order each epoch (paper: false)")
+    ("seed", po::value(&r.seed)->default_value(std::to_string(d.seed)), "seed of weight init, beta signs and shuffling")
+    ("data", po::value(&r.cfg.data)->default_value(d.data), "folder with the MNIST IDX files (raw or .gz)")
+    ("train-samples", po::value(&r.cfg.train_samples)->default_value(d.train_samples), "use the first N training examples (0: all 50000)")
+    ("valid-samples", po::value(&r.cfg.valid_samples)->default_value(d.valid_samples), "use the first N validation examples (0: all 10000)")
+    ("threads", po::value(&r.cfg.threads)->default_value(d.threads), "worker threads (0: all hardware threads)")
+    ("chunk", po::value(&r.cfg.chunk)->default_value(d.chunk), "samples per training task (fixed; results do not depend on --threads)")
+    ("eval-chunk", po::value(&r.cfg.eval_chunk)->default_value(d.eval_chunk), "samples per evaluation task")
+    ("metrics", po::value(&r.cfg.metrics)->default_value(d.metrics), "write one JSON object per epoch to this file");
+  // clang-format on
+  return opts;
+}
+
+Nudging parse_nudging(const std::string& s) {
+  if (s == "one-sided") return Nudging::OneSided;
+  if (s == "symmetric") return Nudging::Symmetric;
+  throw ConfigError("config key 'nudging': expected one-sided or symmetric, found '" + s + "'");
+}
+BetaSign parse_beta_sign(const std::string& s) {
+  if (s == "random") return BetaSign::Random;
+  if (s == "positive") return BetaSign::Positive;
+  throw ConfigError("config key 'beta-sign': expected random or positive, found '" + s + "'");
+}
+
+}  // namespace
+
+TrainArgs parse_train_args(const std::vector<std::string>& args) {
+  RawOptions r;
+  const po::options_description opts = make_options(r);
+  TrainArgs out;
+  try {
+    po::variables_map vm;
+    // Stored first, so a config file stored later cannot override it.
+    po::store(po::command_line_parser(args).options(opts).style(po::command_line_style::unix_style ^
+                                                               po::command_line_style::allow_guessing).run(),
+              vm);
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      if (!in) throw ConfigError("config file '" + path + "': cannot open for reading");
+      try {
+        po::store(po::parse_config_file(in, opts, /*allow_unregistered=*/false), vm);
+      } catch (const po::error& e) {
+        throw ConfigError("config file '" + path + "': " + e.what());
+      }
+    }
+    po::notify(vm);
+    out.help = vm.count("help") > 0;
+    out.dump_config = vm.count("dump-config") > 0;
+  } catch (const po::error& e) {
+    throw ConfigError(e.what());
+  }
+  if (out.help) return out;
+  r.cfg.hidden = parse_list<int>("hidden", r.hidden);
+  r.cfg.alphas = parse_list<float>("alphas", r.alphas);
+  r.cfg.nudging = parse_nudging(r.nudging);
+  r.cfg.beta_sign = parse_beta_sign(r.beta_sign);
+  r.cfg.seed = parse_seed(r.seed);
+  r.cfg.validate();
+  out.cfg = r.cfg;
+  return out;
+}
+
+std::string train_help() {
+  RawOptions r;
+  std::ostringstream os;
+  os << "usage: eqprop train [--config FILE] [options]\n\n"
+     << "Trains a layered Hopfield network on MNIST with Equilibrium Propagation\n"
+     << "(Scellier & Bengio 2017). Defaults are the paper's net1; see configs/.\n\n"
+     << make_options(r);
+  return os.str();
+}
+
+std::string format_config(const Config& c) {
+  std::ostringstream os;
+  os << "hidden = " << join(c.hidden) << "\n"
+     << "epochs = " << c.epochs << "\n"
+     << "batch = " << c.batch << "\n"
+     << "n-free = " << c.n_free << "\n"
+     << "n-nudged = " << c.n_nudged << "\n"
+     << "test-steps = " << c.test_steps << "\n"
+     << "eps = " << c.eps << "\n"
+     << "beta = " << c.beta << "\n"
+     << "alphas = " << join(c.alphas) << "\n"
+     << "nudging = " << to_string(c.nudging) << "\n"
+     << "beta-sign = " << to_string(c.beta_sign) << "\n"
+     << "shuffle = " << (c.shuffle ? "true" : "false") << "\n"
+     << "seed = " << c.seed << "\n"
+     << "data = " << c.data << "\n"
+     << "train-samples = " << c.train_samples << "\n"
+     << "valid-samples = " << c.valid_samples << "\n"
+     << "threads = " << c.threads << "\n"
+     << "chunk = " << c.chunk << "\n"
+     << "eval-chunk = " << c.eval_chunk << "\n"
+     << "metrics = " << c.metrics << "\n";
+  return os.str();
+}
+
+}  // namespace eqprop

@@ -1,0 +1,60 @@
+#include "eqprop/config.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "eqprop/error.hpp"
+
+namespace eqprop {
+namespace {
+template <typename T>
+void require(bool ok, const char* key, T found, const char* expected) {
+  if (ok) return;
+  std::ostringstream os;
+  os << "config key '" << key << "': expected " << expected << ", found " << found;
+  throw ConfigError(os.str());
+}
+}  // namespace
+
+void Config::validate() const {
+  require(!hidden.empty(), "hidden", "an empty list", "at least one hidden layer size");
+  for (int h : hidden) require(h > 0 && h <= 100000, "hidden", h, "sizes in 1..100000");
+  require(epochs >= 0, "epochs", epochs, "a count >= 0");
+  require(batch > 0, "batch", batch, "a size > 0");
+  require(n_free > 0, "n_free", n_free, "a step count > 0");
+  require(n_nudged > 0, "n_nudged", n_nudged, "a step count > 0");
+  require(test_steps > 0, "test_steps", test_steps, "a step count > 0");
+  // eps > 1 makes (1 - eps) negative: the update would overshoot and oscillate.
+  require(std::isfinite(eps) && eps > 0.f && eps <= 1.f, "eps", eps, "a step size in (0, 1]");
+  require(std::isfinite(beta) && beta > 0.f, "beta", beta, "a finite value > 0");
+  const std::size_t n_weights = hidden.size() + 1;
+  if (alphas.size() != n_weights) {
+    std::ostringstream os;
+    os << "config key 'alphas': expected " << n_weights << " learning rates (one per weight layer of "
+       << hidden.size() << " hidden layers), found " << alphas.size();
+    throw ConfigError(os.str());
+  }
+  for (float a : alphas) require(std::isfinite(a) && a >= 0.f, "alphas", a, "finite rates >= 0");
+  require(train_samples >= 0 && train_samples <= 50000, "train_samples", train_samples,
+          "0 (all) or a count up to 50000");
+  require(valid_samples >= 0 && valid_samples <= 10000, "valid_samples", valid_samples,
+          "0 (all) or a count up to 10000");
+  const int n_train = train_samples == 0 ? 50000 : train_samples;
+  require(batch <= n_train, "batch", batch, "a size no larger than the training set");
+  require(threads >= 0 && threads <= 4096, "threads", threads, "0 (all hardware threads) or 1..4096");
+  require(chunk > 0 && chunk <= batch, "chunk", chunk, "a size in 1..batch");
+  require(eval_chunk > 0, "eval_chunk", eval_chunk, "a size > 0");
+  require(!data.empty(), "data", "an empty path", "a folder");
+}
+
+std::vector<int> Config::layer_sizes() const {
+  std::vector<int> s{784};
+  s.insert(s.end(), hidden.begin(), hidden.end());
+  s.push_back(10);
+  return s;
+}
+
+std::string to_string(Nudging n) { return n == Nudging::OneSided ? "one-sided" : "symmetric"; }
+std::string to_string(BetaSign s) { return s == BetaSign::Random ? "random" : "positive"; }
+
+}  // namespace eqprop

@@ -1,0 +1,147 @@
+#include "eqprop/dynamics.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "eqprop/blas.hpp"
+
+namespace eqprop {
+
+template <typename T>
+LayerStates<T>::LayerStates(const std::vector<int>& sizes, int cap) : h(sizes.size()), capacity(cap) {
+  for (std::size_t k = 1; k < sizes.size(); ++k) h[k].assign(std::size_t(cap) * sizes[k], T(0));
+}
+
+template <typename T>
+void LayerStates<T>::zero() {
+  for (auto& v : h) std::fill(v.begin(), v.end(), T(0));
+}
+
+namespace {
+// out[i][j] = bias[j] for `rows` rows: the starting value of a drive that gemm accumulates into.
+template <typename T>
+void broadcast_rows(const std::vector<T>& bias, int rows, T* out) {
+  const std::size_t n = bias.size();
+  for (int i = 0; i < rows; ++i) std::memcpy(out + i * n, bias.data(), n * sizeof(T));
+}
+}  // namespace
+
+template <typename T>
+void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1) {
+  const int n0 = net.sizes[0], n1 = net.sizes[1];
+  broadcast_rows(net.b[1], rows, drive1);
+  gemm(Trans::No, Trans::No, rows, n1, n0, T(1), x, n0, net.W[1].data(), n1, T(1), drive1, n1);
+}
+
+template <typename T>
+void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
+           int steps, T eps, T beta, const std::uint8_t* labels) {
+  const int L = net.layers();
+  const T keep = T(1) - eps;
+  const T pull = T(2) * eps * beta;  // output nudge: -eps * d(beta C)/dh_L = 2 eps beta (y - h_L)
+  for (int t = 0; t < steps; ++t) {
+    for (int k = 1; k <= L; ++k) {
+      const int n = net.sizes[k];
+      T* d = nxt.h[k].data();  // [rows x n]: the drive b_k + h_{k-1} W_k + h_{k+1} W_{k+1}^T
+      if (k == 1) {
+        std::memcpy(d, drive1, std::size_t(rows) * n * sizeof(T));
+      } else {
+        broadcast_rows(net.b[k], rows, d);
+        gemm(Trans::No, Trans::No, rows, n, net.sizes[k - 1], T(1), cur.h[k - 1].data(), net.sizes[k - 1],
+             net.W[k].data(), n, T(1), d, n);
+      }
+      if (k < L) {
+        gemm(Trans::No, Trans::Yes, rows, n, net.sizes[k + 1], T(1), cur.h[k + 1].data(), net.sizes[k + 1],
+             net.W[k + 1].data(), net.sizes[k + 1], T(1), d, n);
+      }
+      const T* h = cur.h[k].data();
+      // One pass: blend with the old state, nudge the output, clip.
+      if (k == L && beta != T(0)) {
+        for (int i = 0; i < rows; ++i) {
+          for (int j = 0; j < n; ++j) {
+            const std::size_t ij = std::size_t(i) * n + j;
+            const T y = labels[i] == j ? T(1) : T(0);
+            const T v = keep * h[ij] + eps * d[ij] + pull * (y - h[ij]);
+            d[ij] = std::min(std::max(v, T(0)), T(1));
+          }
+        }
+      } else {
+        const std::size_t m = std::size_t(rows) * n;
+        for (std::size_t ij = 0; ij < m; ++ij) {
+          const T v = keep * h[ij] + eps * d[ij];
+          d[ij] = std::min(std::max(v, T(0)), T(1));
+        }
+      }
+    }
+    std::swap(cur.h, nxt.h);
+  }
+}
+
+StateStats& StateStats::operator+=(const StateStats& o) {
+  energy += o.energy;
+  cost += o.cost;
+  errors += o.errors;
+  count += o.count;
+  return *this;
+}
+
+template <typename T>
+StateStats state_stats(const NetworkT<T>& net, const T* x, const T* drive1, const LayerStates<T>& s,
+                       int rows, const std::uint8_t* labels, T* scratch) {
+  const int L = net.layers();
+  const int n0 = net.sizes[0];
+  StateStats st;
+  st.count = rows;
+  // Layers 2..L: 1/2 |h_k|^2 - h_k . (b_k + h_{k-1} W_k).
+  for (int k = 2; k <= L; ++k) {
+    const int n = net.sizes[k];
+    broadcast_rows(net.b[k], rows, scratch);
+    gemm(Trans::No, Trans::No, rows, n, net.sizes[k - 1], T(1), s.h[k - 1].data(), net.sizes[k - 1],
+         net.W[k].data(), n, T(1), scratch, n);
+    for (int i = 0; i < rows; ++i) {
+      const T* h = s.row(k, i);
+      double acc = 0;
+      for (int j = 0; j < n; ++j) acc += double(h[j]) * (0.5 * h[j] - scratch[std::size_t(i) * n + j]);
+      st.energy += acc;
+    }
+  }
+  for (int i = 0; i < rows; ++i) {
+    double e = 0;
+    // Layer 1: 1/2 |h_1|^2 - h_1 . (b_1 + x W_1); drive1 already holds b_1 + x W_1.
+    const int n1 = net.sizes[1];
+    const T* h1 = s.row(1, i);
+    const T* d1 = drive1 + std::size_t(i) * n1;
+    for (int j = 0; j < n1; ++j) e += double(h1[j]) * (0.5 * h1[j] - d1[j]);
+    // Input terms: constant in the state, kept so the figure matches the reference code's E.
+    const T* xi = x + std::size_t(i) * n0;
+    for (int j = 0; j < n0; ++j) e += double(xi[j]) * (0.5 * xi[j] - net.b[0][j]);
+    st.energy += e;
+    // Cost and prediction at the output.
+    const int nL = net.sizes[L];
+    const T* out = s.row(L, i);
+    int best = 0;
+    for (int j = 0; j < nL; ++j) {
+      const double diff = double(out[j]) - (labels[i] == j ? 1.0 : 0.0);
+      st.cost += diff * diff;
+      if (out[j] > out[best]) best = j;
+    }
+    if (best != labels[i]) ++st.errors;
+  }
+  return st;
+}
+
+template struct LayerStates<float>;
+template struct LayerStates<double>;
+template void clamped_drive(const NetworkT<float>&, const float*, int, float*);
+template void clamped_drive(const NetworkT<double>&, const double*, int, double*);
+template void relax(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&, int, int,
+                    float, float, const std::uint8_t*);
+template void relax(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,
+                    int, double, double, const std::uint8_t*);
+template StateStats state_stats(const NetworkT<float>&, const float*, const float*, const LayerStates<float>&,
+                                int, const std::uint8_t*, float*);
+template StateStats state_stats(const NetworkT<double>&, const double*, const double*,
+                                const LayerStates<double>&, int, const std::uint8_t*, double*);
+
+}  // namespace eqprop

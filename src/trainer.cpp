@@ -1,0 +1,190 @@
+#include "eqprop/trainer.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <sstream>
+
+#include "eqprop/blas.hpp"
+#include "eqprop/error.hpp"
+#include "eqprop/update.hpp"
+
+namespace eqprop {
+namespace {
+
+int max_width(const std::vector<int>& sizes) { return *std::max_element(sizes.begin() + 1, sizes.end()); }
+
+void copy_rows(const LayerStates<float>& from, int from_row, LayerStates<float>& to, int to_row, int rows) {
+  for (std::size_t k = 1; k < from.h.size(); ++k) {
+    const int n = from.size(static_cast<int>(k));
+    std::memcpy(to.row(static_cast<int>(k), to_row), from.row(static_cast<int>(k), from_row),
+                std::size_t(rows) * n * sizeof(float));
+  }
+}
+
+// Runs body(chunk_index, first_row, rows) for fixed chunks of `chunk` rows of [0, n) as
+// oneTBB tasks. The chunks depend only on n and chunk, never on the thread count.
+template <typename Body>
+void for_each_chunk(int n, int chunk, Body&& body) {
+  const int chunks = (n + chunk - 1) / chunk;
+  tbb::parallel_for(
+      tbb::blocked_range<int>(0, chunks, 1),
+      [&](const tbb::blocked_range<int>& r) {
+        for (int c = r.begin(); c != r.end(); ++c) {
+          const int first = c * chunk;
+          body(c, first, std::min(chunk, n - first));
+        }
+      },
+      tbb::simple_partitioner());
+}
+
+StateStats sum_in_order(const std::vector<StateStats>& parts) {
+  StateStats s;
+  for (const auto& p : parts) s += p;
+  return s;
+}
+
+}  // namespace
+
+Workspace::Workspace(const std::vector<int>& sizes, int cap)
+    : cur(sizes, cap), nxt(sizes, cap), drive1(std::size_t(cap) * sizes[1]),
+      scratch(std::size_t(cap) * max_width(sizes)) {}
+
+Trainer::Trainer(const Config& cfg, const Dataset& train, const Dataset& valid)
+    : cfg_(cfg),
+      train_(train),
+      valid_(valid),
+      rng_(cfg.seed),
+      alphas_(cfg.alphas),
+      workspaces_([sizes = cfg.layer_sizes(), cap = std::max(cfg.chunk, cfg.eval_chunk)] {
+        return Workspace(sizes, cap);
+      }) {
+  blas_single_threaded();
+  const auto sizes = cfg_.layer_sizes();
+  net_ = glorot_network<float>(sizes, rng_);
+  train_particles_ = Particles(sizes, train_.count);
+  valid_particles_ = Particles(sizes, valid_.count);
+  order_.resize(train_.count);
+  std::iota(order_.begin(), order_.end(), 0);
+  const int B = cfg_.batch;
+  mb_x_.resize(std::size_t(B) * kInputs);
+  mb_y_.resize(B);
+  mb_free_ = LayerStates<float>(sizes, B);
+  mb_nudged_ = LayerStates<float>(sizes, B);
+  if (cfg_.nudging == Nudging::Symmetric) mb_nudged2_ = LayerStates<float>(sizes, B);
+  chunk_stats_.resize((B + cfg_.chunk - 1) / cfg_.chunk);
+  diff_.resize(std::size_t(B) * sizes[1]);
+}
+
+StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) {
+  const int B = cfg_.batch;
+  const bool symmetric = cfg_.nudging == Nudging::Symmetric;
+  for_each_chunk(B, cfg_.chunk, [&](int c, int first, int rows) {
+    Workspace& ws = workspaces_.local();
+    float* x = mb_x_.data() + std::size_t(first) * kInputs;  // [rows x 784]
+    std::uint8_t* y = mb_y_.data() + first;
+    for (int i = 0; i < rows; ++i) {
+      const int e = idx[first + i];
+      std::memcpy(x + std::size_t(i) * kInputs, train_.row(e), kInputs * sizeof(float));
+      y[i] = train_.y[e];
+      copy_rows(train_particles_, e, ws.cur, i, 1);
+    }
+    clamped_drive(net_, x, rows, ws.drive1.data());
+    // Free phase; its end state is the new particle (reference code: only the free phase is stored).
+    relax(net_, ws.drive1.data(), ws.cur, ws.nxt, rows, cfg_.n_free, cfg_.eps, 0.f, nullptr);
+    for (int i = 0; i < rows; ++i) copy_rows(ws.cur, i, train_particles_, idx[first + i], 1);
+    copy_rows(ws.cur, 0, mb_free_, first, rows);
+    chunk_stats_[c] = state_stats(net_, x, ws.drive1.data(), ws.cur, rows, y, ws.scratch.data());
+    // Nudged phase(s), each from the free fixed point.
+    relax(net_, ws.drive1.data(), ws.cur, ws.nxt, rows, cfg_.n_nudged, cfg_.eps, beta_signed, y);
+    copy_rows(ws.cur, 0, mb_nudged_, first, rows);
+    if (symmetric) {
+      copy_rows(mb_free_, first, ws.cur, 0, rows);
+      relax(net_, ws.drive1.data(), ws.cur, ws.nxt, rows, cfg_.n_nudged, cfg_.eps, -beta_signed, y);
+      copy_rows(ws.cur, 0, mb_nudged2_, first, rows);
+    }
+  });
+  // Reducer: one synchronized update after every chunk has finished relaxing.
+  if (symmetric) {
+    ep_update(net_, mb_x_.data(), mb_nudged_, mb_nudged2_, B, alphas_, 2.f * beta_signed, diff_.data());
+  } else {
+    ep_update(net_, mb_x_.data(), mb_nudged_, mb_free_, B, alphas_, beta_signed, diff_.data());
+  }
+  return sum_in_order(chunk_stats_);
+}
+
+EpochStats Trainer::train_epoch() {
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  EpochStats es;
+  es.epoch = ++epoch_;
+  const int L = net_.layers();
+  const Network start = net_;
+  if (cfg_.shuffle) rng_.shuffle(order_);
+  const int B = cfg_.batch;
+  const int batches = train_.count / B;  // as the reference code, a last partial batch is dropped
+  float beta = cfg_.beta;
+  for (int m = 0; m < batches; ++m) {
+    // The reference code multiplies the stored beta by a fresh random sign each minibatch;
+    // a running product of i.i.d. signs is itself i.i.d. uniform, so drawing the sign is the same.
+    if (cfg_.beta_sign == BetaSign::Random) beta = cfg_.beta * static_cast<float>(rng_.sign());
+    const StateStats s = train_minibatch(order_.data() + std::size_t(m) * B, beta);
+    if (!std::isfinite(s.energy) || !std::isfinite(s.cost)) check_finite("free phase", true);
+    es.train += s;
+  }
+  check_finite("after the epoch's updates", false);
+  es.train_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  es.valid = evaluate_valid();
+  es.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  es.rel_change.resize(L);
+  for (int k = 1; k <= L; ++k) {
+    double d = 0;
+    for (std::size_t i = 0; i < net_.W[k].size(); ++i) d += std::pow(double(net_.W[k][i]) - start.W[k][i], 2);
+    for (std::size_t i = 0; i < net_.b[k].size(); ++i) d += std::pow(double(net_.b[k][i]) - start.b[k][i], 2);
+    const double n = layer_norm(start, k);
+    es.rel_change[k - 1] = n > 0 ? std::sqrt(d) / n : 0.0;
+  }
+  return es;
+}
+
+StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particles) {
+  const int chunk = cfg_.eval_chunk;
+  std::vector<StateStats> parts((data.count + chunk - 1) / chunk);
+  for_each_chunk(data.count, chunk, [&](int c, int first, int rows) {
+    Workspace& ws = workspaces_.local();
+    const float* x = data.row(first);  // a split's rows are contiguous: no gather needed
+    if (particles) {
+      copy_rows(*particles, first, ws.cur, 0, rows);
+    } else {
+      ws.cur.zero();
+    }
+    clamped_drive(net_, x, rows, ws.drive1.data());
+    relax(net_, ws.drive1.data(), ws.cur, ws.nxt, rows, steps, cfg_.eps, 0.f, nullptr);
+    if (particles) copy_rows(ws.cur, 0, *particles, first, rows);
+    parts[c] = state_stats(net_, x, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data());
+  });
+  const StateStats s = sum_in_order(parts);
+  if (!std::isfinite(s.energy)) check_finite("evaluation", true);
+  return s;
+}
+
+void Trainer::check_finite(const char* where, bool state_nonfinite) const {
+  const int k = first_nonfinite_layer(net_);
+  if (k == 0 && !state_nonfinite) return;
+  std::ostringstream os;
+  os << "training diverged in epoch " << epoch_ << " (" << where << "): ";
+  if (k > 0) {
+    os << "layer " << k << " weights or bias hold NaN or infinity";
+  } else {
+    os << "a state or energy is NaN or infinite";
+  }
+  os << "; try smaller learning rates (alphas)";
+  throw DivergenceError(os.str());
+}
+
+}  // namespace eqprop
