@@ -106,9 +106,22 @@ TrainArgs parse_train_args(const std::vector<std::string>& args) {
   try {
     po::variables_map vm;
     // Stored first, so a config file stored later cannot override it.
-    po::store(po::command_line_parser(args).options(opts).style(po::command_line_style::unix_style ^
-                                                               po::command_line_style::allow_guessing).run(),
+    // Stray words are collected under a hidden name so the error can quote them; no
+    // guessing, so a typo is not silently taken as some other option's prefix.
+    po::options_description all = opts;
+    all.add_options()("stray-words", po::value<std::vector<std::string>>());
+    po::positional_options_description stray;
+    stray.add("stray-words", -1);
+    po::store(po::command_line_parser(args)
+                  .options(all)
+                  .positional(stray)
+                  .style(po::command_line_style::unix_style ^ po::command_line_style::allow_guessing)
+                  .run(),
               vm);
+    if (vm.count("stray-words")) {
+      throw ConfigError("unexpected argument '" + vm["stray-words"].as<std::vector<std::string>>().front() +
+                        "' (options take the form --key value; see eqprop train --help)");
+    }
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
       std::ifstream in(path);

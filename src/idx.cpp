@@ -15,6 +15,7 @@ constexpr std::uint32_t kImageMagic = 0x00000803;  // unsigned byte, 3 dimension
 constexpr std::uint32_t kLabelMagic = 0x00000801;  // unsigned byte, 1 dimension
 constexpr std::uint32_t kMaxCount = 100'000'000;
 constexpr std::uint32_t kMaxSide = 10'000;
+constexpr std::uint64_t kMaxPixels = std::uint64_t(1) << 34;  // 16 GiB of bytes
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw DataError("data file '" + path + "': " + what);
@@ -108,7 +109,8 @@ IdxImages read_idx_images(const std::string& path) {
   const std::uint32_t count = in.read_be32("count");
   const std::uint32_t rows = in.read_be32("rows");
   const std::uint32_t cols = in.read_be32("cols");
-  if (count == 0 || count > kMaxCount || rows == 0 || rows > kMaxSide || cols == 0 || cols > kMaxSide) {
+  if (count == 0 || count > kMaxCount || rows == 0 || rows > kMaxSide || cols == 0 || cols > kMaxSide ||
+      std::uint64_t(count) * rows * cols > kMaxPixels) {
     std::ostringstream os;
     os << "implausible image dimensions " << count << " x " << rows << " x " << cols;
     fail(path, os.str());

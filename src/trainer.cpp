@@ -174,14 +174,20 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
 }
 
 void Trainer::check_finite(const char* where, bool state_nonfinite) const {
-  const int k = first_nonfinite_layer(net_);
-  if (k == 0 && !state_nonfinite) return;
+  const int bad = first_nonfinite_layer(net_);
+  if (bad == 0 && !state_nonfinite) return;
   std::ostringstream os;
   os << "training diverged in epoch " << epoch_ << " (" << where << "): ";
-  if (k > 0) {
-    os << "layer " << k << " weights or bias hold NaN or infinity";
+  if (bad > 0) {
+    os << "layer " << bad << " weights or bias hold NaN or infinity";
   } else {
-    os << "a state or energy is NaN or infinite";
+    // Parameters are finite but the energy overflowed: name the layer with the largest weight.
+    int worst = 1;
+    double largest = 0;
+    for (int k = 1; k <= net_.layers(); ++k)
+      for (float v : net_.W[k])
+        if (std::abs(v) > largest) largest = std::abs(v), worst = k;
+    os << "the energy is not finite; layer " << worst << " has the largest weight, |w| = " << largest;
   }
   os << "; try smaller learning rates (alphas)";
   throw DivergenceError(os.str());

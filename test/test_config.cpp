@@ -1,0 +1,120 @@
+// Options and config files: the command line wins over the file, unknown keys and bad
+// values are refused by key, and the reference configs load with the paper's values.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+#include "eqprop/cli.hpp"
+#include "eqprop/error.hpp"
+#include "helpers.hpp"
+
+using eqprop::parse_train_args;
+
+namespace {
+std::string config_error(const std::vector<std::string>& args) {
+  try {
+    parse_train_args(args);
+  } catch (const eqprop::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+std::string configs_dir() {
+  const char* d = std::getenv("EQPROP_CONFIGS");
+  return d ? d : "configs";
+}
+}  // namespace
+
+TEST_CASE("defaults are net1's") {
+  const auto a = parse_train_args({});
+  CHECK(a.cfg.layer_sizes() == std::vector<int>{784, 500, 10});
+  CHECK(a.cfg.alphas == std::vector<float>{0.1f, 0.05f});
+  CHECK(a.cfg.n_free == 20);
+  CHECK(a.cfg.n_nudged == 4);
+}
+
+TEST_CASE("reference configs hold the paper's networks") {
+  const auto n2 = parse_train_args({"--config", configs_dir() + "/net2.cfg"}).cfg;
+  CHECK(n2.layer_sizes() == std::vector<int>{784, 500, 500, 10});
+  CHECK(n2.n_free == 150);
+  CHECK(n2.n_nudged == 6);
+  CHECK(n2.beta == 1.0f);
+  CHECK(n2.epochs == 60);
+  CHECK(n2.alphas == std::vector<float>{0.4f, 0.1f, 0.01f});
+  const auto n3 = parse_train_args({"--config", configs_dir() + "/net3.cfg"}).cfg;
+  CHECK(n3.layer_sizes() == std::vector<int>{784, 500, 500, 500, 10});
+  CHECK(n3.n_free == 500);
+  CHECK(n3.alphas == std::vector<float>{0.128f, 0.032f, 0.008f, 0.002f});
+}
+
+TEST_CASE("the command line overrides the config file, in either order") {
+  test::TempDir dir;
+  test::write_file(dir.file("c.cfg"), "# comment\nepochs = 7\nbeta = 0.25\nhidden = 30 20\nalphas = 0.3 0.2 0.1\n");
+  for (bool config_first : {true, false}) {
+    std::vector<std::string> args{"--epochs", "3"};
+    if (config_first) args.insert(args.begin(), {"--config", dir.file("c.cfg")});
+    else args.insert(args.end(), {"--config", dir.file("c.cfg")});
+    const auto c = parse_train_args(args).cfg;
+    CHECK(c.epochs == 3);
+    CHECK(c.beta == 0.25f);
+    CHECK(c.hidden == std::vector<int>{30, 20});
+  }
+}
+
+TEST_CASE("--dump-config output reads back to the same configuration") {
+  test::TempDir dir;
+  const auto a = parse_train_args({"--hidden", "40 30", "--alphas", "0.5 0.25 0.125", "--nudging", "symmetric",
+                                   "--seed", "123456789012", "--shuffle", "true", "--dump-config"});
+  CHECK(a.dump_config);
+  test::write_file(dir.file("d.cfg"), eqprop::format_config(a.cfg));
+  const auto b = parse_train_args({"--config", dir.file("d.cfg")});
+  CHECK(eqprop::format_config(b.cfg) == eqprop::format_config(a.cfg));
+  CHECK(b.cfg.seed == 123456789012ULL);
+  CHECK(b.cfg.nudging == eqprop::Nudging::Symmetric);
+}
+
+TEST_CASE("bad options and values are refused, naming the key") {
+  test::TempDir dir;
+  test::write_file(dir.file("unknown.cfg"), "epochs = 2\nlearning_rate = 0.1\n");
+  test::write_file(dir.file("junk.cfg"), "epochs = 2x\n");
+  struct Case {
+    std::vector<std::string> args;
+    const char* expect;
+  };
+  const std::vector<Case> cases = {
+      {{"--no-such-option", "1"}, "no-such-option"},
+      {{"--config", dir.file("unknown.cfg")}, "learning_rate"},
+      {{"--config", dir.file("junk.cfg")}, "epochs"},
+      {{"--config", dir.file("missing.cfg")}, "missing.cfg"},
+      {{"--epochs", "abc"}, "epochs"},
+      {{"--epochs", "-1"}, "epochs"},
+      {{"--eps", "0"}, "eps"},
+      {{"--eps", "1.5"}, "eps"},
+      {{"--beta", "-0.5"}, "beta"},
+      {{"--beta", "nan"}, "beta"},
+      {{"--batch", "0"}, "batch"},
+      {{"--n-free", "0"}, "n_free"},
+      {{"--n-nudged", "-3"}, "n_nudged"},
+      {{"--hidden", "500 0"}, "hidden"},
+      {{"--hidden", "500 abc"}, "hidden"},
+      {{"--hidden", ""}, "hidden"},
+      {{"--alphas", "0.1"}, "alphas"},
+      {{"--alphas", "0.1 0.05 0.01"}, "alphas"},
+      {{"--threads", "-1"}, "threads"},
+      {{"--chunk", "21"}, "chunk"},
+      {{"--train-samples", "10", "--batch", "20", "--chunk", "5"}, "batch"},
+      {{"--seed", "-4"}, "seed"},
+      {{"--nudging", "both"}, "nudging"},
+      {{"--beta-sign", "negative"}, "beta-sign"},
+      {{"stray"}, "stray"},
+  };
+  for (const auto& c : cases) {
+    std::string joined;
+    for (const auto& w : c.args) joined += w + " ";
+    CAPTURE(joined);
+    const std::string msg = config_error(c.args);
+    CAPTURE(msg);
+    CHECK(contains(msg, c.expect));
+  }
+}

@@ -1,0 +1,135 @@
+// The IDX reader and the MNIST loader: good files (raw and gzip) load; every malformed
+// file is refused with a DataError that names the file and the problem.
+#include <doctest/doctest.h>
+
+#include <zlib.h>
+
+#include "eqprop/dataset.hpp"
+#include "eqprop/error.hpp"
+#include "eqprop/idx.hpp"
+#include "helpers.hpp"
+
+namespace {
+
+std::vector<std::uint8_t> pixels(std::size_t n) {
+  std::vector<std::uint8_t> px(n);
+  for (std::size_t i = 0; i < n; ++i) px[i] = static_cast<std::uint8_t>(i * 7 % 256);
+  return px;
+}
+
+void write_gz(const std::string& path, const std::string& bytes) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  REQUIRE(f != nullptr);
+  REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == int(bytes.size()));
+  gzclose(f);
+}
+
+// The message of the DataError that f throws ("" if it throws none).
+template <typename F>
+std::string data_error(F&& f) {
+  try {
+    f();
+  } catch (const eqprop::DataError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("good image and label files load, raw and gzip") {
+  test::TempDir dir;
+  const auto px = pixels(3 * 4 * 5);
+  const std::string bytes = test::idx_images(3, 4, 5, px);
+  test::write_file(dir.file("img"), bytes);
+  write_gz(dir.file("img.gz"), bytes);
+  for (const char* name : {"img", "img.gz"}) {
+    const auto img = eqprop::read_idx_images(dir.file(name));
+    CHECK(img.count == 3);
+    CHECK(img.rows == 4);
+    CHECK(img.cols == 5);
+    REQUIRE(img.pixels.size() == px.size());
+    for (std::size_t i = 0; i < px.size(); ++i) CHECK(img.pixels[i] == doctest::Approx(px[i] / 255.0));
+  }
+  test::write_file(dir.file("lab"), test::idx_labels({0, 9, 3}));
+  CHECK(eqprop::read_idx_labels(dir.file("lab")) == std::vector<std::uint8_t>{0, 9, 3});
+}
+
+TEST_CASE("malformed files are refused with a message naming the file and the problem") {
+  test::TempDir dir;
+  const auto px = pixels(2 * 28 * 28);
+  const std::string good = test::idx_images(2, 28, 28, px);
+  struct Case {
+    const char* name;
+    std::string bytes;
+    bool labels;
+    const char* expect;
+  };
+  const std::vector<Case> cases = {
+      {"wrong_magic", test::idx_images(2, 28, 28, px, 0x801), false, "wrong magic"},
+      {"labels_as_images", test::idx_labels({1, 2}), false, "wrong magic"},
+      {"truncated", good.substr(0, good.size() - 1), false, "truncated"},
+      {"header_only", good.substr(0, 10), false, "ends inside the header"},
+      {"empty", "", false, "ends inside the header"},
+      {"trailing", good + "x", false, "trailing bytes"},
+      {"zero_count", test::idx_images(0, 28, 28, {}), false, "implausible"},
+      {"absurd_size", test::idx_images(100000000, 10000, 10000, {}), false, "implausible"},
+      {"huge_claim", test::idx_images(20000000, 28, 28, px), false, "truncated"},
+      {"bad_label", test::idx_labels({1, 10, 2}), true, "label 10 at index 1"},
+      {"label_truncated", test::idx_labels({1, 2, 3}).substr(0, 10), true, "truncated"},
+  };
+  for (const auto& c : cases) {
+    const std::string name = c.name;
+    CAPTURE(name);
+    const std::string path = dir.file(c.name);
+    test::write_file(path, c.bytes);
+    const std::string msg = c.labels ? data_error([&] { eqprop::read_idx_labels(path); })
+                                     : data_error([&] { eqprop::read_idx_images(path); });
+    CAPTURE(msg);
+    CHECK(contains(msg, path));
+    CHECK(contains(msg, c.expect));
+  }
+}
+
+TEST_CASE("missing files and folders are refused with a hint") {
+  test::TempDir dir;
+  CHECK(contains(data_error([&] { eqprop::read_idx_images(dir.file("nope")); }), "fetch_mnist"));
+  CHECK(contains(data_error([&] { eqprop::read_idx_images(dir.path().string()); }), "not a regular file"));
+  CHECK(contains(data_error([&] { eqprop::load_mnist(dir.file("nope"), 0, 0); }), "no such file"));
+}
+
+TEST_CASE("image/label pairs must agree and be 28x28") {
+  test::TempDir dir;
+  test::write_file(dir.file("img"), test::idx_images(3, 28, 28, pixels(3 * 784)));
+  test::write_file(dir.file("small"), test::idx_images(3, 20, 20, pixels(3 * 400)));
+  test::write_file(dir.file("lab3"), test::idx_labels({1, 2, 3}));
+  test::write_file(dir.file("lab2"), test::idx_labels({1, 2}));
+  const auto d = eqprop::load_idx_pair(dir.file("img"), dir.file("lab3"), "x");
+  CHECK(d.count == 3);
+  CHECK(d.y == std::vector<std::uint8_t>{1, 2, 3});
+  CHECK(contains(data_error([&] { eqprop::load_idx_pair(dir.file("img"), dir.file("lab2"), "x"); }),
+                 "3 images but 2 labels"));
+  CHECK(contains(data_error([&] { eqprop::load_idx_pair(dir.file("small"), dir.file("lab3"), "x"); }), "20x20"));
+}
+
+TEST_CASE("real MNIST: the paper's split") {
+  const auto s = eqprop::load_mnist(test::mnist_dir(), 0, 0);
+  CHECK(s.train.count == 50000);
+  CHECK(s.valid.count == 10000);
+  CHECK(s.test.count == 10000);
+  // Known first labels of the training file (5 0 4 1 9), of the validation split (row 50000)
+  // and of t10k (7 2 1 0 4).
+  CHECK(std::vector<int>(s.train.y.begin(), s.train.y.begin() + 5) == std::vector<int>{5, 0, 4, 1, 9});
+  CHECK(std::vector<int>(s.test.y.begin(), s.test.y.begin() + 5) == std::vector<int>{7, 2, 1, 0, 4});
+  const auto full = eqprop::load_idx_pair(test::mnist_dir() + "/train-images-idx3-ubyte",
+                                          test::mnist_dir() + "/train-labels-idx1-ubyte", "all", 50000, 10);
+  CHECK(std::vector<std::uint8_t>(s.valid.y.begin(), s.valid.y.begin() + 10) == full.y);
+  for (float v : s.train.x) {
+    if (v < 0.f || v > 1.f) {
+      FAIL("pixel outside [0,1]");
+      break;
+    }
+  }
+}

