@@ -42,8 +42,8 @@ void Config::validate() const {
   const int n_train = train_samples == 0 ? 50000 : train_samples;
   require(batch <= n_train, "batch", batch, "a size no larger than the training set");
   require(threads >= 0 && threads <= 4096, "threads", threads, "0 (all hardware threads) or 1..4096");
-  require(chunk > 0 && chunk <= batch, "chunk", chunk, "a size in 1..batch");
-  require(eval_chunk > 0, "eval_chunk", eval_chunk, "a size > 0");
+  require(chunk > 0, "chunk", chunk, "a size > 0");
+  require(eval_chunk > 0 && eval_chunk <= 10000, "eval_chunk", eval_chunk, "a size in 1..10000");
   require(!data.empty(), "data", "an empty path", "a folder");
 }
 

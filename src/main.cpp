@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "eqprop/bench.hpp"
 #include "eqprop/cli.hpp"
 #include "eqprop/error.hpp"
 #include "eqprop/run.hpp"
@@ -13,7 +14,8 @@ namespace {
 const char* kUsage =
     "usage: eqprop <command> [options]\n\n"
     "commands:\n"
-    "  train    train a network with Equilibrium Propagation (eqprop train --help)\n";
+    "  train    train a network with Equilibrium Propagation (eqprop train --help)\n"
+    "  bench    measure training and evaluation speed on MNIST (eqprop bench --help)\n";
 }
 
 int main(int argc, char** argv) {
@@ -23,17 +25,22 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   try {
-    if (args[0] == "train") {
-      const auto parsed = eqprop::parse_train_args({args.begin() + 1, args.end()});
+    if (args[0] == "train" || args[0] == "bench") {
+      const auto cmd = args[0] == "train" ? eqprop::Command::Train : eqprop::Command::Bench;
+      const auto parsed = eqprop::parse_train_args({args.begin() + 1, args.end()}, cmd);
       if (parsed.help) {
-        std::cout << eqprop::train_help();
+        std::cout << eqprop::help_text(cmd);
         return 0;
       }
       if (parsed.dump_config) {
         std::cout << eqprop::format_config(parsed.cfg);
         return 0;
       }
-      eqprop::run_train(parsed.cfg, std::cout);
+      if (cmd == eqprop::Command::Train) {
+        eqprop::run_train(parsed.cfg, std::cout);
+      } else {
+        eqprop::run_bench(parsed.cfg, std::cout);
+      }
       return 0;
     }
     std::cerr << "eqprop: unknown command '" << args[0] << "'\n" << kUsage;

@@ -3,6 +3,7 @@
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ostream>
 
@@ -22,7 +23,7 @@ void run_train(const Config& cfg, std::ostream& out) {
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
 
   out << "# eqprop train: effective configuration\n" << format_config(cfg);
-  out << "# threads " << threads << ", chunk " << cfg.chunk << " (training), " << cfg.eval_chunk
+  out << "# threads " << threads << ", chunk " << std::min(cfg.chunk, cfg.batch) << " (training), " << cfg.eval_chunk
       << " (evaluation)\n";
   const auto t_load = clock::now();
   const Splits data = load_mnist(cfg.data, cfg.train_samples, cfg.valid_samples);

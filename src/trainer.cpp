@@ -61,7 +61,7 @@ Trainer::Trainer(const Config& cfg, const Dataset& train, const Dataset& valid)
       valid_(valid),
       rng_(cfg.seed),
       alphas_(cfg.alphas),
-      workspaces_([sizes = cfg.layer_sizes(), cap = std::max(cfg.chunk, cfg.eval_chunk)] {
+      workspaces_([sizes = cfg.layer_sizes(), cap = std::max(std::min(cfg.chunk, cfg.batch), cfg.eval_chunk)] {
         return Workspace(sizes, cap);
       }) {
   blas_single_threaded();
@@ -77,14 +77,16 @@ Trainer::Trainer(const Config& cfg, const Dataset& train, const Dataset& valid)
   mb_free_ = LayerStates<float>(sizes, B);
   mb_nudged_ = LayerStates<float>(sizes, B);
   if (cfg_.nudging == Nudging::Symmetric) mb_nudged2_ = LayerStates<float>(sizes, B);
-  chunk_stats_.resize((B + cfg_.chunk - 1) / cfg_.chunk);
+  chunk_stats_.resize((B + train_chunk() - 1) / train_chunk());
   diff_.resize(std::size_t(B) * sizes[1]);
+  blocks_ = update_blocks(sizes);
 }
 
 StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) {
+  const auto t_start = std::chrono::steady_clock::now();
   const int B = cfg_.batch;
   const bool symmetric = cfg_.nudging == Nudging::Symmetric;
-  for_each_chunk(B, cfg_.chunk, [&](int c, int first, int rows) {
+  for_each_chunk(B, train_chunk(), [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
     float* x = mb_x_.data() + std::size_t(first) * kInputs;  // [rows x 784]
     std::uint8_t* y = mb_y_.data() + first;
@@ -108,13 +110,18 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
       relax(net_, ws.drive1.data(), ws.cur, ws.nxt, rows, cfg_.n_nudged, cfg_.eps, -beta_signed, y);
       copy_rows(ws.cur, 0, mb_nudged2_, first, rows);
     }
+    layer1_difference(mb_nudged_, symmetric ? mb_nudged2_ : mb_free_, first, rows, diff_.data());
   });
+  const auto t_relaxed = std::chrono::steady_clock::now();
   // Reducer: one synchronized update after every chunk has finished relaxing.
   if (symmetric) {
-    ep_update(net_, mb_x_.data(), mb_nudged_, mb_nudged2_, B, alphas_, 2.f * beta_signed, diff_.data());
+    ep_update(net_, blocks_, mb_x_.data(), mb_nudged_, mb_nudged2_, B, alphas_, 2.f * beta_signed, diff_.data());
   } else {
-    ep_update(net_, mb_x_.data(), mb_nudged_, mb_free_, B, alphas_, beta_signed, diff_.data());
+    ep_update(net_, blocks_, mb_x_.data(), mb_nudged_, mb_free_, B, alphas_, beta_signed, diff_.data());
   }
+  const auto t_end = std::chrono::steady_clock::now();
+  relax_seconds_ += std::chrono::duration<double>(t_relaxed - t_start).count();
+  update_seconds_ += std::chrono::duration<double>(t_end - t_relaxed).count();
   return sum_in_order(chunk_stats_);
 }
 
@@ -129,6 +136,7 @@ EpochStats Trainer::train_epoch() {
   const int B = cfg_.batch;
   const int batches = train_.count / B;  // as the reference code, a last partial batch is dropped
   float beta = cfg_.beta;
+  relax_seconds_ = update_seconds_ = 0;
   for (int m = 0; m < batches; ++m) {
     // The reference code multiplies the stored beta by a fresh random sign each minibatch;
     // a running product of i.i.d. signs is itself i.i.d. uniform, so drawing the sign is the same.
@@ -139,7 +147,11 @@ EpochStats Trainer::train_epoch() {
   }
   check_finite("after the epoch's updates", false);
   es.train_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  es.relax_seconds = relax_seconds_;
+  es.update_seconds = update_seconds_;
+  const auto t_valid = clock::now();
   es.valid = evaluate_valid();
+  es.valid_seconds = std::chrono::duration<double>(clock::now() - t_valid).count();
   es.seconds = std::chrono::duration<double>(clock::now() - t0).count();
   es.rel_change.resize(L);
   for (int k = 1; k <= L; ++k) {

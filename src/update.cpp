@@ -7,54 +7,74 @@
 
 namespace eqprop {
 namespace {
+
 // Rows of W per update task. A constant, never derived from the thread count, so the
 // same GEMM calls (and so the same bits) happen whatever --threads is.
 constexpr int kRowBlock = 64;
+
 }  // namespace
 
-template <typename T>
-void ep_update(NetworkT<T>& net, const T* x, const LayerStates<T>& a, const LayerStates<T>& b, int B,
-               const std::vector<T>& alphas, T beta_diff, T* diff) {
-  const int L = net.layers();
-  const int n0 = net.sizes[0], n1 = net.sizes[1];
-  // Layer 1: the input is the same in both phases, so x^T h^a - x^T h^b = x^T (h^a - h^b).
-  for (std::size_t ij = 0; ij < std::size_t(B) * n1; ++ij) diff[ij] = a.h[1][ij] - b.h[1][ij];
-
-  for (int k = 1; k <= L; ++k) {
-    const int n_pre = net.sizes[k - 1], n_post = net.sizes[k];
-    const T c = alphas[k - 1] / (beta_diff * T(B));
-    T* W = net.W[k].data();  // [n_pre x n_post]
-    const int blocks = (n_pre + kRowBlock - 1) / kRowBlock;
-    tbb::parallel_for(
-        tbb::blocked_range<int>(0, blocks, 1),
-        [&](const tbb::blocked_range<int>& r) {
-          for (int blk = r.begin(); blk != r.end(); ++blk) {
-            const int r0 = blk * kRowBlock, m = std::min(kRowBlock, n_pre - r0);
-            // Rows r0..r0+m of W are columns r0..r0+m of the [B x n_pre] pre-synaptic states.
-            if (k == 1) {
-              gemm(Trans::Yes, Trans::No, m, n_post, B, c, x + r0, n0, diff, n1, T(1), W + std::size_t(r0) * n_post,
-                   n_post);
-            } else {
-              gemm(Trans::Yes, Trans::No, m, n_post, B, c, a.h[k - 1].data() + r0, n_pre, a.h[k].data(), n_post,
-                   T(1), W + std::size_t(r0) * n_post, n_post);
-              gemm(Trans::Yes, Trans::No, m, n_post, B, -c, b.h[k - 1].data() + r0, n_pre, b.h[k].data(), n_post,
-                   T(1), W + std::size_t(r0) * n_post, n_post);
-            }
-          }
-        },
-        tbb::simple_partitioner());
-    // Bias: sum over samples in sample order, in double so B terms keep their precision.
-    for (int j = 0; j < n_post; ++j) {
-      double s = 0;
-      for (int i = 0; i < B; ++i) s += double(a.row(k, i)[j]) - double(b.row(k, i)[j]);
-      net.b[k][j] += static_cast<T>(c * s);
-    }
+std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes) {
+  std::vector<UpdateBlock> blocks;
+  for (std::size_t k = 1; k < sizes.size(); ++k) {
+    const int n_pre = sizes[k - 1];
+    for (int r0 = 0; r0 < n_pre; r0 += kRowBlock) blocks.push_back({int(k), r0, std::min(kRowBlock, n_pre - r0)});
+    blocks.push_back({int(k), 0, 0});
   }
+  return blocks;
 }
 
-template void ep_update(NetworkT<float>&, const float*, const LayerStates<float>&, const LayerStates<float>&, int,
-                        const std::vector<float>&, float, float*);
-template void ep_update(NetworkT<double>&, const double*, const LayerStates<double>&, const LayerStates<double>&,
-                        int, const std::vector<double>&, double, double*);
+template <typename T>
+void layer1_difference(const LayerStates<T>& a, const LayerStates<T>& b, int first, int rows, T* diff1) {
+  const int n1 = a.size(1);
+  const T* pa = a.row(1, first);
+  const T* pb = b.row(1, first);
+  T* out = diff1 + std::size_t(first) * n1;
+  for (std::size_t ij = 0; ij < std::size_t(rows) * n1; ++ij) out[ij] = pa[ij] - pb[ij];
+}
+
+template <typename T>
+void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const T* x, const LayerStates<T>& a,
+               const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff, const T* diff1) {
+  const int n0 = net.sizes[0], n1 = net.sizes[1];
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, blocks.size(), 1),
+      [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t i = r.begin(); i != r.end(); ++i) {
+          const UpdateBlock& blk = blocks[i];
+          const int k = blk.k, n_pre = net.sizes[k - 1], n_post = net.sizes[k];
+          const T c = alphas[k - 1] / (beta_diff * T(B));
+          if (blk.m == 0) {
+            // Bias: sum over samples in sample order, in double so B terms keep their precision.
+            for (int j = 0; j < n_post; ++j) {
+              double s = 0;
+              for (int s_i = 0; s_i < B; ++s_i) s += double(a.row(k, s_i)[j]) - double(b.row(k, s_i)[j]);
+              net.b[k][j] += static_cast<T>(c * s);
+            }
+            continue;
+          }
+          // Rows r0..r0+m of W are columns r0..r0+m of the [B x n_pre] pre-synaptic states.
+          T* W = net.W[k].data() + std::size_t(blk.r0) * n_post;  // [m x n_post] of [n_pre x n_post]
+          if (k == 1) {
+            // The input is the same in both phases: x^T h^a - x^T h^b = x^T (h^a - h^b).
+            gemm(Trans::Yes, Trans::No, blk.m, n_post, B, c, x + blk.r0, n0, diff1, n1, T(1), W, n_post);
+          } else {
+            gemm(Trans::Yes, Trans::No, blk.m, n_post, B, c, a.h[k - 1].data() + blk.r0, n_pre, a.h[k].data(),
+                 n_post, T(1), W, n_post);
+            gemm(Trans::Yes, Trans::No, blk.m, n_post, B, -c, b.h[k - 1].data() + blk.r0, n_pre, b.h[k].data(),
+                 n_post, T(1), W, n_post);
+          }
+        }
+      },
+      tbb::simple_partitioner());
+}
+
+template void layer1_difference(const LayerStates<float>&, const LayerStates<float>&, int, int, float*);
+template void layer1_difference(const LayerStates<double>&, const LayerStates<double>&, int, int, double*);
+template void ep_update(NetworkT<float>&, const std::vector<UpdateBlock>&, const float*, const LayerStates<float>&,
+                        const LayerStates<float>&, int, const std::vector<float>&, float, const float*);
+template void ep_update(NetworkT<double>&, const std::vector<UpdateBlock>&, const double*,
+                        const LayerStates<double>&, const LayerStates<double>&, int, const std::vector<double>&,
+                        double, const double*);
 
 }  // namespace eqprop

@@ -102,7 +102,7 @@ TEST_CASE("bad options and values are refused, naming the key") {
       {{"--alphas", "0.1"}, "alphas"},
       {{"--alphas", "0.1 0.05 0.01"}, "alphas"},
       {{"--threads", "-1"}, "threads"},
-      {{"--chunk", "21"}, "chunk"},
+      {{"--chunk", "0"}, "chunk"},
       {{"--train-samples", "10", "--batch", "20", "--chunk", "5"}, "batch"},
       {{"--seed", "-4"}, "seed"},
       {{"--nudging", "both"}, "nudging"},

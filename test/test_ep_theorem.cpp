@@ -72,7 +72,9 @@ TEST_CASE("symmetric EP update with small beta equals -dJ/dtheta at the free fix
   Net updated = net;
   std::vector<double> diff(std::size_t(kRows) * kSizes[1]);
   const std::vector<double> alphas(net.layers(), 1.0);
-  eqprop::ep_update(updated, b.x.data(), plus, minus, kRows, alphas, 2 * beta, diff.data());
+  eqprop::layer1_difference(plus, minus, 0, kRows, diff.data());
+  eqprop::ep_update(updated, eqprop::update_blocks(net.sizes), b.x.data(), plus, minus, kRows, alphas, 2 * beta,
+                    diff.data());
 
   const double delta = 1e-5;
   Net probe = net;  // the finite differences perturb one parameter of this copy at a time

@@ -1,4 +1,4 @@
-// The command line and config files of `eqprop train`: one Program_options table that
+// The command line and config files of `eqprop train` and `eqprop bench`: one Program_options table that
 // gives --help, the config-file keys and --dump-config alike. The command line wins over
 // the config file; unknown options and keys are errors.
 #pragma once
@@ -9,6 +9,8 @@
 
 namespace eqprop {
 
+enum class Command { Train, Bench };
+
 struct TrainArgs {
   Config cfg;                 // validated
   bool help = false;          // print train_help() and exit
@@ -16,8 +18,9 @@ struct TrainArgs {
 };
 
 // args: the words after `eqprop train`. Throws ConfigError on any bad option or value.
-TrainArgs parse_train_args(const std::vector<std::string>& args);
-std::string train_help();
+// bench takes the same options, with 5000 training samples by default.
+TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd = Command::Train);
+std::string help_text(Command cmd);
 // The effective configuration in config-file syntax (what --dump-config prints).
 std::string format_config(const Config& cfg);
 

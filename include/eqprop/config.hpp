@@ -33,7 +33,7 @@ struct Config {
   int valid_samples = 0;                // use only the first N validation examples (0: all 10,000)
   // Engine.
   int threads = 0;                      // TBB worker limit (0: all hardware threads)
-  int chunk = 20;                       // samples per task in training (fixed, not per thread)
+  int chunk = 10;                       // samples per training task (fixed, not per thread; capped at batch)
   int eval_chunk = 250;                 // samples per task in evaluation
   // Output.
   std::string metrics;                  // JSON-lines metrics file ("" = none)

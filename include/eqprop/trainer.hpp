@@ -2,6 +2,7 @@
 // the minibatch step (free phase, nudged phase(s), update) and evaluation. Chunks of
 // samples relax concurrently in oneTBB tasks, each in its own thread's Workspace.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "eqprop/dynamics.hpp"
 #include "eqprop/network.hpp"
 #include "eqprop/rng.hpp"
+#include "eqprop/update.hpp"
 
 namespace eqprop {
 
@@ -32,7 +34,10 @@ struct EpochStats {
   StateStats valid;
   std::vector<double> rel_change; // per weight layer: |theta_end - theta_start| / |theta_start|
   double seconds = 0;             // wall time of the training pass and the validation pass
-  double train_seconds = 0;
+  double train_seconds = 0;       // the training pass alone
+  double relax_seconds = 0;       // of which: free and nudged phases of all chunks
+  double update_seconds = 0;      // of which: the reducer
+  double valid_seconds = 0;
 };
 
 class Trainer {
@@ -46,6 +51,7 @@ class Trainer {
   StateStats evaluate_valid() { return evaluate(valid_, cfg_.n_free, &valid_particles_); }
 
   const Network& network() const { return net_; }
+  int train_chunk() const { return std::min(cfg_.chunk, cfg_.batch); }
   int epoch() const { return epoch_; }
 
  private:
@@ -67,9 +73,11 @@ class Trainer {
   std::vector<std::uint8_t> mb_y_;   // [B]
   LayerStates<float> mb_free_, mb_nudged_, mb_nudged2_;  // [B x n_k] each
   std::vector<StateStats> chunk_stats_;  // one slot per chunk, summed in chunk order
-  std::vector<float> diff_;          // [B x n_1]: reducer scratch
+  std::vector<float> diff_;          // [B x n_1]: h^a_1 - h^b_1, filled by the chunk tasks
+  std::vector<UpdateBlock> blocks_;  // the reducer's fixed tasks
   tbb::enumerable_thread_specific<Workspace> workspaces_;
   int epoch_ = 0;
+  double relax_seconds_ = 0, update_seconds_ = 0;  // this epoch's phase timings
 };
 
 }  // namespace eqprop

@@ -7,15 +7,28 @@
 
 namespace eqprop {
 
+// One task of the update: rows [r0, r0 + m) of W_k, or (m == 0) the bias b_k.
+struct UpdateBlock {
+  int k, r0, m;
+};
+// Every layer's blocks in one list, so the whole update is a single parallel region (one
+// fork and join per minibatch). The blocks depend on the layer sizes only, never on the
+// thread count, so the same GEMM calls (and so the same bits) happen for any --threads.
+std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes);
+
+// diff1 rows [first, first + rows) = h^a_1 - h^b_1: the chunk tasks fill it as they finish.
+template <typename T>
+void layer1_difference(const LayerStates<T>& a, const LayerStates<T>& b, int first, int rows, T* diff1);
+
 // For the B samples of a minibatch, with states `a` (nudged at beta_a) and `b` (free, or
 // nudged at beta_b), and beta_diff = beta_a - beta_b (signed):
 //   W_k += alpha_k / (beta_diff B) * (h^a_{k-1}^T h^a_k - h^b_{k-1}^T h^b_k)
 //   b_k += alpha_k / (beta_diff B) * sum_i (h^a_k - h^b_k)
-// with h_0 = x in both. The sum over samples runs inside a GEMM (K = B) and the weight rows
-// are cut into fixed blocks, one task each: the result does not depend on the thread count.
-// alphas[k-1] is layer k's rate. diff: scratch of at least [B x n_1].
+// with h_0 = x in both, so layer 1 uses x^T diff1 ([B x n_1], from layer1_difference).
+// The sum over samples runs inside a GEMM (K = B). alphas[k-1] is layer k's rate.
 template <typename T>
-void ep_update(NetworkT<T>& net, const T* x /*[B x n_0]*/, const LayerStates<T>& a, const LayerStates<T>& b,
-               int B, const std::vector<T>& alphas, T beta_diff, T* diff);
+void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const T* x /*[B x n_0]*/,
+               const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
+               const T* diff1);
 
 }  // namespace eqprop
