@@ -37,27 +37,33 @@ void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1) {
 template <typename T>
 void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
            int steps, T eps, T beta, const std::uint8_t* labels) {
-  const int L = net.layers();
+  const int L = net.layers();  // >= 2: there is always a hidden layer
   const T keep = T(1) - eps;
   const T pull = T(2) * eps * beta;  // output nudge: -eps * d(beta C)/dh_L = 2 eps beta (y - h_L)
   for (int t = 0; t < steps; ++t) {
     for (int k = 1; k <= L; ++k) {
       const int n = net.sizes[k];
-      T* d = nxt.h[k].data();  // [rows x n]: the drive b_k + h_{k-1} W_k + h_{k+1} W_{k+1}^T
-      if (k == 1) {
-        std::memcpy(d, drive1, std::size_t(rows) * n * sizeof(T));
-      } else {
+      const std::size_t m = std::size_t(rows) * n;
+      // d: [rows x n], the drive b_k + h_{k-1} W_k + h_{k+1} W_{k+1}^T. For layer 1 the
+      // clamped part b_1 + x W_1 is not copied in: the blend below reads it from drive1.
+      T* d = nxt.h[k].data();
+      if (k > 1) {
         broadcast_rows(net.b[k], rows, d);
         gemm(Trans::No, Trans::No, rows, n, net.sizes[k - 1], T(1), cur.h[k - 1].data(), net.sizes[k - 1],
              net.W[k].data(), n, T(1), d, n);
       }
       if (k < L) {
         gemm(Trans::No, Trans::Yes, rows, n, net.sizes[k + 1], T(1), cur.h[k + 1].data(), net.sizes[k + 1],
-             net.W[k + 1].data(), net.sizes[k + 1], T(1), d, n);
+             net.W[k + 1].data(), net.sizes[k + 1], k > 1 ? T(1) : T(0), d, n);
       }
       const T* h = cur.h[k].data();
       // One pass: blend with the old state, nudge the output, clip.
-      if (k == L && beta != T(0)) {
+      if (k == 1) {
+        for (std::size_t ij = 0; ij < m; ++ij) {
+          const T v = keep * h[ij] + eps * (d[ij] + drive1[ij]);
+          d[ij] = std::min(std::max(v, T(0)), T(1));
+        }
+      } else if (k == L && beta != T(0)) {
         for (int i = 0; i < rows; ++i) {
           for (int j = 0; j < n; ++j) {
             const std::size_t ij = std::size_t(i) * n + j;
@@ -67,7 +73,6 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
           }
         }
       } else {
-        const std::size_t m = std::size_t(rows) * n;
         for (std::size_t ij = 0; ij < m; ++ij) {
           const T v = keep * h[ij] + eps * d[ij];
           d[ij] = std::min(std::max(v, T(0)), T(1));

@@ -3,14 +3,18 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
+
 #include "eqprop/blas.hpp"
 
 namespace eqprop {
 namespace {
 
-// Rows of W per update task. A constant, never derived from the thread count, so the
-// same GEMM calls (and so the same bits) happen whatever --threads is.
-constexpr int kRowBlock = 64;
+// Blocks per weight matrix: 12 divides evenly among 1, 2, 3, 4, 6 and 12 threads, so
+// the last task of the update is rarely left alone. A constant, never derived from the thread
+// count: the same GEMM calls (and so the same bits) happen whatever --threads is.
+constexpr int kBlocksPerLayer = 12;
+constexpr int kMinRows = 8;  // below this a GEMM call costs more than it computes
 
 }  // namespace
 
@@ -18,7 +22,9 @@ std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes) {
   std::vector<UpdateBlock> blocks;
   for (std::size_t k = 1; k < sizes.size(); ++k) {
     const int n_pre = sizes[k - 1];
-    for (int r0 = 0; r0 < n_pre; r0 += kRowBlock) blocks.push_back({int(k), r0, std::min(kRowBlock, n_pre - r0)});
+    const int count = std::max(1, std::min(kBlocksPerLayer, n_pre / kMinRows));
+    const int rows = (n_pre + count - 1) / count;
+    for (int r0 = 0; r0 < n_pre; r0 += rows) blocks.push_back({int(k), r0, std::min(rows, n_pre - r0)});
     blocks.push_back({int(k), 0, 0});
   }
   return blocks;
