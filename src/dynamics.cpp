@@ -29,9 +29,24 @@ void broadcast_rows(const std::vector<T>& bias, int rows, T* out) {
 
 template <typename T>
 void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1) {
+  clamped_drive(net, x, rows, drive1, 0, net.sizes[1]);
+}
+
+template <typename T>
+void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1, int col0, int cols) {
   const int n0 = net.sizes[0], n1 = net.sizes[1];
-  broadcast_rows(net.b[1], rows, drive1);
-  gemm(Trans::No, Trans::No, rows, n1, n0, T(1), x, n0, net.W[1].data(), n1, T(1), drive1, n1);
+  for (int i = 0; i < rows; ++i)
+    std::memcpy(drive1 + std::size_t(i) * n1 + col0, net.b[1].data() + col0, std::size_t(cols) * sizeof(T));
+  gemm(Trans::No, Trans::No, rows, cols, n0, T(1), x, n0, net.W[1].data() + col0, n1, T(1), drive1 + col0, n1);
+}
+
+std::vector<std::pair<int, int>> column_blocks(int n) {
+  constexpr int kBlocks = 12, kMinCols = 16;
+  const int count = std::max(1, std::min(kBlocks, n / kMinCols));
+  const int width = (n + count - 1) / count;
+  std::vector<std::pair<int, int>> blocks;
+  for (int c0 = 0; c0 < n; c0 += width) blocks.emplace_back(c0, std::min(width, n - c0));
+  return blocks;
 }
 
 template <typename T>
@@ -140,6 +155,8 @@ template struct LayerStates<float>;
 template struct LayerStates<double>;
 template void clamped_drive(const NetworkT<float>&, const float*, int, float*);
 template void clamped_drive(const NetworkT<double>&, const double*, int, double*);
+template void clamped_drive(const NetworkT<float>&, const float*, int, float*, int, int);
+template void clamped_drive(const NetworkT<double>&, const double*, int, double*, int, int);
 template void relax(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&, int, int,
                     float, float, const std::uint8_t*);
 template void relax(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,

@@ -3,6 +3,7 @@
 // Works only on the buffers it is handed and reads the network: chunks can run concurrently.
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "eqprop/network.hpp"
@@ -27,6 +28,13 @@ struct LayerStates {
 // part of layer 1's drive never changes, so it is computed once per relaxation, not per step.
 template <typename T>
 void clamped_drive(const NetworkT<T>& net, const T* x /*[rows x n_0]*/, int rows, T* drive1);
+// The same for columns [col0, col0 + cols) of drive1 only: lets tasks split the product by
+// fixed column blocks of W_1.
+template <typename T>
+void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1, int col0, int cols);
+// Fixed column blocks (first, count) of an n-column matrix: 12 blocks (they divide evenly
+// among 1, 2, 3, 4, 6 and 12 threads), none narrower than 16 columns.
+std::vector<std::pair<int, int>> column_blocks(int n);
 
 // Runs `steps` synchronous updates of all layers from `cur`, using `nxt` as scratch; the
 // result is in `cur` on return (the two are swapped, never copied). With rho' = 1 on the

@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <tbb/enumerable_thread_specific.h>
@@ -23,7 +24,7 @@ using Particles = LayerStates<float>;  // h[k]: [examples x n_k]
 // Per-thread scratch, allocated once per thread and reused for every chunk.
 struct Workspace {
   LayerStates<float> cur, nxt;   // [cap x n_k] each: the relaxing state and the step's output
-  std::vector<float> drive1;     // [cap x n_1]: x W_1 + b_1
+  std::vector<float> drive1;     // [cap x n_1]: x W_1 + b_1 (evaluation chunks)
   std::vector<float> scratch;    // [cap x max n_k]: energy terms
   Workspace(const std::vector<int>& sizes, int cap);
 };
@@ -35,7 +36,7 @@ struct EpochStats {
   std::vector<double> rel_change; // per weight layer: |theta_end - theta_start| / |theta_start|
   double seconds = 0;             // wall time of the training pass and the validation pass
   double train_seconds = 0;       // the training pass alone
-  double relax_seconds = 0;       // of which: free and nudged phases of all chunks
+  double relax_seconds = 0;       // of which: gather, x W_1 and the free and nudged phases
   double update_seconds = 0;      // of which: the reducer
   double valid_seconds = 0;
 };
@@ -71,6 +72,8 @@ class Trainer {
   // Minibatch buffers, shared by the chunk tasks; each task writes only its own rows.
   std::vector<float> mb_x_;          // [B x 784]: the minibatch's inputs, gathered
   std::vector<std::uint8_t> mb_y_;   // [B]
+  std::vector<float> mb_drive1_;     // [B x n_1]: x W_1 + b_1, the clamped part of layer 1's drive
+  std::vector<std::pair<int, int>> drive_blocks_;  // fixed column blocks (first, count) of W_1
   LayerStates<float> mb_free_, mb_nudged_, mb_nudged2_;  // [B x n_k] each
   std::vector<StateStats> chunk_stats_;  // one slot per chunk, summed in chunk order
   std::vector<float> diff_;          // [B x n_1]: h^a_1 - h^b_1, filled by the chunk tasks
