@@ -69,7 +69,7 @@ void run_bench(const Config& cfg, std::ostream& out) {
   line(out, "train_samples_per_second", train_rate);
   line(out, "train_mflop_per_sample", train_flops / 1e6, "products only, formula in include/eqprop/flops.hpp");
   line(out, "train_gflops", train_rate * train_flops / 1e9);
-  line(out, "train_relax_share", relax_share, "of training time in free+nudged phases");
+  line(out, "train_relax_share", relax_share, "of training time in x W_1 and the free and nudged phases");
   line(out, "train_update_share", update_share, "of training time in the reducer");
   line(out, "eval_samples", data.valid.count);
   line(out, "eval_samples_per_second", eval_rate);
