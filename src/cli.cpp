@@ -17,10 +17,32 @@ std::string join(const std::vector<int>& v) {
   for (std::size_t i = 0; i < v.size(); ++i) os << (i ? " " : "") << v[i];
   return os.str();
 }
+std::string text(float v);
 std::string join(const std::vector<float>& v) {
-  std::ostringstream os;
-  for (std::size_t i = 0; i < v.size(); ++i) os << (i ? " " : "") << v[i];
-  return os.str();
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + text(v[i]);
+  return out;
+}
+
+// Shortest text that reads back as the same float (0.1f prints as 0.1, not 0.100000001).
+std::string text(float v) {
+  for (int precision = 6; precision < 10; ++precision) {
+    std::ostringstream os;
+    os.precision(precision);
+    os << v;
+    if (std::stof(os.str()) == v) return os.str();
+  }
+  return std::to_string(v);
+}
+std::string text(bool v) { return v ? "true" : "false"; }
+std::string text(int v) { return std::to_string(v); }
+std::string text(const std::string& v) { return v; }
+
+// An option stored into *store whose default (and the text --help and --dump-config show)
+// is def.
+template <typename T>
+po::typed_value<T>* val(T* store, const T& def) {
+  return po::value(store)->default_value(def, text(def));
 }
 
 // Parses a space-separated list strictly: every word must be a whole number of type T.
@@ -63,26 +85,26 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("help,h", "print this help and exit")
     ("config", po::value(&r.config_file), "config file of 'key = value' lines; the command line overrides it")
     ("dump-config", "print the effective configuration in config-file syntax and exit")
-    ("hidden", po::value(&r.hidden)->default_value(join(d.hidden)), "hidden layer sizes, input to output, e.g. \"500 500\"")
-    ("epochs", po::value(&r.cfg.epochs)->default_value(d.epochs), "passes over the training split")
-    ("batch", po::value(&r.cfg.batch)->default_value(d.batch), "minibatch size")
-    ("n-free", po::value(&r.cfg.n_free)->default_value(d.n_free), "free-phase steps (reference code: n_it_neg)")
-    ("n-nudged", po::value(&r.cfg.n_nudged)->default_value(d.n_nudged), "nudged-phase steps (reference code: n_it_pos)")
-    ("test-steps", po::value(&r.cfg.test_steps)->default_value(d.test_steps), "free-phase steps from zero state for the test set")
-    ("eps", po::value(&r.cfg.eps)->default_value(d.eps), "step size of the state update, in (0,1]")
-    ("beta", po::value(&r.cfg.beta)->default_value(d.beta), "nudging strength (cost without 1/2, as the reference code)")
-    ("alphas", po::value(&r.alphas)->default_value(join(d.alphas)), "learning rate per weight layer, input to output")
-    ("nudging", po::value(&r.nudging)->default_value(to_string(d.nudging)), "one-sided (paper) or symmetric (+beta and -beta phases)")
-    ("beta-sign", po::value(&r.beta_sign)->default_value(to_string(d.beta_sign)), "random (paper: sign drawn per minibatch) or positive")
-    ("shuffle", po::value(&r.cfg.shuffle)->default_value(d.shuffle), "shuffle the training order each epoch (paper: false)")
-    ("seed", po::value(&r.seed)->default_value(std::to_string(d.seed)), "seed of weight init, beta signs and shuffling")
-    ("data", po::value(&r.cfg.data)->default_value(d.data), "folder with the MNIST IDX files (raw or .gz)")
-    ("train-samples", po::value(&r.cfg.train_samples)->default_value(d.train_samples), "use the first N training examples (0: all 50000)")
-    ("valid-samples", po::value(&r.cfg.valid_samples)->default_value(d.valid_samples), "use the first N validation examples (0: all 10000)")
-    ("threads", po::value(&r.cfg.threads)->default_value(d.threads), "worker threads (0: all hardware threads)")
-    ("chunk", po::value(&r.cfg.chunk)->default_value(d.chunk), "samples per training task (fixed; results do not depend on --threads)")
-    ("eval-chunk", po::value(&r.cfg.eval_chunk)->default_value(d.eval_chunk), "samples per evaluation task")
-    ("metrics", po::value(&r.cfg.metrics)->default_value(d.metrics), "write one JSON object per epoch to this file");
+    ("hidden", val(&r.hidden, join(d.hidden)), "hidden layer sizes, input to output, e.g. \"500 500\"")
+    ("epochs", val(&r.cfg.epochs, d.epochs), "passes over the training split")
+    ("batch", val(&r.cfg.batch, d.batch), "minibatch size")
+    ("n-free", val(&r.cfg.n_free, d.n_free), "free-phase steps (reference code: n_it_neg)")
+    ("n-nudged", val(&r.cfg.n_nudged, d.n_nudged), "nudged-phase steps (reference code: n_it_pos)")
+    ("test-steps", val(&r.cfg.test_steps, d.test_steps), "free-phase steps from zero state for the test set")
+    ("eps", val(&r.cfg.eps, d.eps), "step size of the state update, in (0,1]")
+    ("beta", val(&r.cfg.beta, d.beta), "nudging strength (cost without 1/2, as the reference code)")
+    ("alphas", val(&r.alphas, join(d.alphas)), "learning rate per weight layer, input to output")
+    ("nudging", val(&r.nudging, to_string(d.nudging)), "one-sided (paper) or symmetric (+beta and -beta phases)")
+    ("beta-sign", val(&r.beta_sign, to_string(d.beta_sign)), "random (paper: sign drawn per minibatch) or positive")
+    ("shuffle", val(&r.cfg.shuffle, d.shuffle), "shuffle the training order each epoch (paper: false)")
+    ("seed", val(&r.seed, std::to_string(d.seed)), "seed of weight init, beta signs and shuffling")
+    ("data", val(&r.cfg.data, d.data), "folder with the MNIST IDX files (raw or .gz)")
+    ("train-samples", val(&r.cfg.train_samples, d.train_samples), "use the first N training examples (0: all 50000)")
+    ("valid-samples", val(&r.cfg.valid_samples, d.valid_samples), "use the first N validation examples (0: all 10000)")
+    ("threads", val(&r.cfg.threads, d.threads), "worker threads (0: all hardware threads)")
+    ("chunk", val(&r.cfg.chunk, d.chunk), "samples per training task (fixed; results do not depend on --threads)")
+    ("eval-chunk", val(&r.cfg.eval_chunk, d.eval_chunk), "samples per evaluation task")
+    ("metrics", val(&r.cfg.metrics, d.metrics), "write one JSON object per epoch to this file");
   // clang-format on
   return opts;
 }
@@ -176,27 +198,21 @@ std::string help_text(Command cmd) {
 }
 
 std::string format_config(const Config& c) {
+  // Walk the option table with c as the defaults: every key that has a value is printed,
+  // so a new option appears here without a second list to keep in step.
+  RawOptions r;
+  const po::options_description opts = make_options(r, c, Command::Train);
   std::ostringstream os;
-  os << "hidden = " << join(c.hidden) << "\n"
-     << "epochs = " << c.epochs << "\n"
-     << "batch = " << c.batch << "\n"
-     << "n-free = " << c.n_free << "\n"
-     << "n-nudged = " << c.n_nudged << "\n"
-     << "test-steps = " << c.test_steps << "\n"
-     << "eps = " << c.eps << "\n"
-     << "beta = " << c.beta << "\n"
-     << "alphas = " << join(c.alphas) << "\n"
-     << "nudging = " << to_string(c.nudging) << "\n"
-     << "beta-sign = " << to_string(c.beta_sign) << "\n"
-     << "shuffle = " << (c.shuffle ? "true" : "false") << "\n"
-     << "seed = " << c.seed << "\n"
-     << "data = " << c.data << "\n"
-     << "train-samples = " << c.train_samples << "\n"
-     << "valid-samples = " << c.valid_samples << "\n"
-     << "threads = " << c.threads << "\n"
-     << "chunk = " << c.chunk << "\n"
-     << "eval-chunk = " << c.eval_chunk << "\n"
-     << "metrics = " << c.metrics << "\n";
+  for (const auto& opt : opts.options()) {
+    boost::any v;
+    if (!opt->semantic()->apply_default(v)) continue;
+    os << opt->long_name() << " = ";
+    if (const auto* i = boost::any_cast<int>(&v)) os << text(*i);
+    else if (const auto* f = boost::any_cast<float>(&v)) os << text(*f);
+    else if (const auto* b = boost::any_cast<bool>(&v)) os << text(*b);
+    else os << boost::any_cast<std::string>(v);
+    os << "\n";
+  }
   return os.str();
 }
 
