@@ -13,6 +13,7 @@
 #include "eqprop/blas.hpp"
 #include "eqprop/error.hpp"
 #include "eqprop/update.hpp"
+#include <tbb/global_control.h>
 
 namespace eqprop {
 namespace {
@@ -55,40 +56,95 @@ Workspace::Workspace(const std::vector<int>& sizes, int cap)
     : cur(sizes, cap), nxt(sizes, cap), drive1(std::size_t(cap) * sizes[1]),
       scratch(std::size_t(cap) * max_width(sizes)) {}
 
+namespace {
+std::string shape(const std::vector<int>& sizes) {
+  std::string s;
+  for (std::size_t i = 0; i < sizes.size(); ++i) s += (i ? "-" : "") + std::to_string(sizes[i]);
+  return s;
+}
+}  // namespace
+
 Trainer::Trainer(const Config& cfg, const Dataset& train, const Dataset& valid)
-    : cfg_(cfg),
-      train_(train),
-      valid_(valid),
-      rng_(cfg.seed),
-      alphas_(cfg.alphas),
-      workspaces_([sizes = cfg.layer_sizes(), cap = std::max(std::min(cfg.chunk, cfg.batch), cfg.eval_chunk)] {
-        return Workspace(sizes, cap);
-      }) {
+    : train_(train), valid_(valid) {
+  st_.cfg = cfg;
+  st_.rng = Rng(cfg.seed);
+  const auto sizes = cfg.layer_sizes();
+  st_.net = glorot_network<float>(sizes, st_.rng);
+  st_.train_particles = Particles(sizes, train_.count);
+  st_.valid_particles = Particles(sizes, valid_.count);
+  st_.order.resize(train_.count);
+  std::iota(st_.order.begin(), st_.order.end(), 0);
+  allocate_buffers();
+}
+
+Trainer::Trainer(TrainState state, const Dataset& train, const Dataset& valid)
+    : st_(std::move(state)), train_(train), valid_(valid) {
+  const auto sizes = st_.cfg.layer_sizes();
+  if (st_.net.sizes != sizes) {
+    throw ConfigError("--resume: the checkpoint holds a " + shape(st_.net.sizes) +
+                      " network, the configuration asks for " + shape(sizes) + " (config key 'hidden')");
+  }
+  if (st_.has_particles) {
+    auto check_count = [](const Particles& p, const Dataset& d, const char* key) {
+      if (p.capacity != d.count) {
+        throw ConfigError(std::string("--resume: the checkpoint has particles for ") + std::to_string(p.capacity) +
+                          " " + d.name + " examples, the run uses " + std::to_string(d.count) + " (config key '" +
+                          key + "')");
+      }
+    };
+    check_count(st_.train_particles, train_, "train-samples");
+    check_count(st_.valid_particles, valid_, "valid-samples");
+  } else {
+    // A model-only checkpoint: particles restart from zero, as the reference code's reload.
+    st_.train_particles = Particles(sizes, train_.count);
+    st_.valid_particles = Particles(sizes, valid_.count);
+    st_.has_particles = true;
+  }
+  if (st_.order.size() != std::size_t(train_.count)) {
+    if (st_.in_epoch) {
+      throw ConfigError("--resume: the checkpoint stopped inside an epoch over " + std::to_string(st_.order.size()) +
+                        " training examples, the run uses " + std::to_string(train_.count) +
+                        " (config key 'train-samples')");
+    }
+    st_.order.resize(train_.count);
+    std::iota(st_.order.begin(), st_.order.end(), 0);
+  }
+  allocate_buffers();
+}
+
+void Trainer::allocate_buffers() {
   blas_single_threaded();
-  const auto sizes = cfg_.layer_sizes();
-  net_ = glorot_network<float>(sizes, rng_);
-  train_particles_ = Particles(sizes, train_.count);
-  valid_particles_ = Particles(sizes, valid_.count);
-  order_.resize(train_.count);
-  std::iota(order_.begin(), order_.end(), 0);
-  const int B = cfg_.batch;
-  mb_x_.resize(std::size_t(B) * kInputs);
-  mb_y_.resize(B);
+  const auto sizes = st_.cfg.layer_sizes();
+  const int B = st_.cfg.batch;
+  const int cap = std::max(train_chunk(), st_.cfg.eval_chunk);
+  workspaces_ = tbb::enumerable_thread_specific<Workspace>([sizes, cap] { return Workspace(sizes, cap); });
+  mb_x_.assign(std::size_t(B) * kInputs, 0.f);
+  mb_y_.assign(B, 0);
   mb_free_ = LayerStates<float>(sizes, B);
   mb_nudged_ = LayerStates<float>(sizes, B);
-  if (cfg_.nudging == Nudging::Symmetric) mb_nudged2_ = LayerStates<float>(sizes, B);
-  chunk_stats_.resize((B + train_chunk() - 1) / train_chunk());
-  diff_.resize(std::size_t(B) * sizes[1]);
-  mb_drive1_.resize(std::size_t(B) * sizes[1]);
+  if (st_.cfg.nudging == Nudging::Symmetric) mb_nudged2_ = LayerStates<float>(sizes, B);
+  chunk_stats_.assign((B + train_chunk() - 1) / train_chunk(), StateStats{});
+  diff_.assign(std::size_t(B) * sizes[1], 0.f);
+  mb_drive1_.assign(std::size_t(B) * sizes[1], 0.f);
   drive_blocks_ = column_blocks(sizes[1]);
   blocks_ = update_blocks(sizes);
 }
 
+void Trainer::begin_epoch() {
+  if (st_.cfg.shuffle) st_.rng.shuffle(st_.order);
+  st_.epoch_start = st_.net;
+  st_.current = EpochStats{};
+  st_.current.epoch = st_.epochs_done + 1;
+  st_.current.rel_change.assign(st_.net.layers(), 0.0);
+  st_.cursor = 0;
+  st_.in_epoch = true;
+}
+
 StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) {
   const auto t_start = std::chrono::steady_clock::now();
-  const int B = cfg_.batch;
-  const bool symmetric = cfg_.nudging == Nudging::Symmetric;
-  const int n1 = net_.sizes[1];
+  const int B = st_.cfg.batch;
+  const bool symmetric = st_.cfg.nudging == Nudging::Symmetric;
+  const int n1 = st_.net.sizes[1];
   // Gather the minibatch's inputs (B rows of 3 KB: too little to be worth a parallel region).
   for (int i = 0; i < B; ++i) {
     std::memcpy(mb_x_.data() + std::size_t(i) * kInputs, train_.row(idx[i]), kInputs * sizeof(float));
@@ -100,7 +156,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
       tbb::blocked_range<std::size_t>(0, drive_blocks_.size(), 1),
       [&](const tbb::blocked_range<std::size_t>& r) {
         for (std::size_t b = r.begin(); b != r.end(); ++b)
-          clamped_drive(net_, mb_x_.data(), B, mb_drive1_.data(), drive_blocks_[b].first, drive_blocks_[b].second);
+          clamped_drive(st_.net, mb_x_.data(), B, mb_drive1_.data(), drive_blocks_[b].first, drive_blocks_[b].second);
       },
       tbb::simple_partitioner());
   for_each_chunk(B, train_chunk(), [&](int c, int first, int rows) {
@@ -108,18 +164,18 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     const float* x = mb_x_.data() + std::size_t(first) * kInputs;   // [rows x 784]
     const float* drive1 = mb_drive1_.data() + std::size_t(first) * n1;  // [rows x n_1]
     const std::uint8_t* y = mb_y_.data() + first;
-    for (int i = 0; i < rows; ++i) copy_rows(train_particles_, idx[first + i], ws.cur, i, 1);
+    for (int i = 0; i < rows; ++i) copy_rows(st_.train_particles, idx[first + i], ws.cur, i, 1);
     // Free phase; its end state is the new particle (reference code: only the free phase is stored).
-    relax(net_, drive1, ws.cur, ws.nxt, rows, cfg_.n_free, cfg_.eps, 0.f, nullptr);
-    for (int i = 0; i < rows; ++i) copy_rows(ws.cur, i, train_particles_, idx[first + i], 1);
+    relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_free, st_.cfg.eps, 0.f, nullptr);
+    for (int i = 0; i < rows; ++i) copy_rows(ws.cur, i, st_.train_particles, idx[first + i], 1);
     copy_rows(ws.cur, 0, mb_free_, first, rows);
-    chunk_stats_[c] = state_stats(net_, x, drive1, ws.cur, rows, y, ws.scratch.data());
+    chunk_stats_[c] = state_stats(st_.net, x, drive1, ws.cur, rows, y, ws.scratch.data());
     // Nudged phase(s), each from the free fixed point.
-    relax(net_, drive1, ws.cur, ws.nxt, rows, cfg_.n_nudged, cfg_.eps, beta_signed, y);
+    relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_nudged, st_.cfg.eps, beta_signed, y);
     copy_rows(ws.cur, 0, mb_nudged_, first, rows);
     if (symmetric) {
       copy_rows(mb_free_, first, ws.cur, 0, rows);
-      relax(net_, drive1, ws.cur, ws.nxt, rows, cfg_.n_nudged, cfg_.eps, -beta_signed, y);
+      relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_nudged, st_.cfg.eps, -beta_signed, y);
       copy_rows(ws.cur, 0, mb_nudged2_, first, rows);
     }
     layer1_difference(mb_nudged_, symmetric ? mb_nudged2_ : mb_free_, first, rows, diff_.data());
@@ -127,57 +183,80 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const auto t_relaxed = std::chrono::steady_clock::now();
   // Reducer: one synchronized update after every chunk has finished relaxing.
   if (symmetric) {
-    ep_update(net_, blocks_, mb_x_.data(), mb_nudged_, mb_nudged2_, B, alphas_, 2.f * beta_signed, diff_.data());
+    ep_update(st_.net, blocks_, mb_x_.data(), mb_nudged_, mb_nudged2_, B, st_.cfg.alphas, 2.f * beta_signed, diff_.data());
   } else {
-    ep_update(net_, blocks_, mb_x_.data(), mb_nudged_, mb_free_, B, alphas_, beta_signed, diff_.data());
+    ep_update(st_.net, blocks_, mb_x_.data(), mb_nudged_, mb_free_, B, st_.cfg.alphas, beta_signed, diff_.data());
   }
   const auto t_end = std::chrono::steady_clock::now();
-  relax_seconds_ += std::chrono::duration<double>(t_relaxed - t_start).count();
-  update_seconds_ += std::chrono::duration<double>(t_end - t_relaxed).count();
+  st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();
+  st_.current.update_seconds += std::chrono::duration<double>(t_end - t_relaxed).count();
   return sum_in_order(chunk_stats_);
 }
 
-EpochStats Trainer::train_epoch() {
+bool Trainer::train_pass(const std::function<Next(const Trainer&)>& after_minibatch) {
   using clock = std::chrono::steady_clock;
-  const auto t0 = clock::now();
-  EpochStats es;
-  es.epoch = ++epoch_;
-  const int L = net_.layers();
-  const Network start = net_;
-  if (cfg_.shuffle) rng_.shuffle(order_);
-  const int B = cfg_.batch;
-  const int batches = train_.count / B;  // as the reference code, a last partial batch is dropped
-  float beta = cfg_.beta;
-  relax_seconds_ = update_seconds_ = 0;
-  for (int m = 0; m < batches; ++m) {
+  if (!st_.in_epoch) begin_epoch();
+  const int B = st_.cfg.batch;
+  const int total = samples_per_epoch();
+  auto t0 = clock::now();
+  bool stop = false;
+  // As the reference code, a last partial minibatch is dropped.
+  while (!stop && st_.cursor + B <= total) {
     // The reference code multiplies the stored beta by a fresh random sign each minibatch;
     // a running product of i.i.d. signs is itself i.i.d. uniform, so drawing the sign is the same.
-    if (cfg_.beta_sign == BetaSign::Random) beta = cfg_.beta * static_cast<float>(rng_.sign());
-    const StateStats s = train_minibatch(order_.data() + std::size_t(m) * B, beta);
+    const float beta =
+        st_.cfg.beta_sign == BetaSign::Random ? st_.cfg.beta * static_cast<float>(st_.rng.sign()) : st_.cfg.beta;
+    const StateStats s = train_minibatch(st_.order.data() + st_.cursor, beta);
     if (!std::isfinite(s.energy) || !std::isfinite(s.cost)) check_finite("free phase", true);
-    es.train += s;
+    st_.current.train += s;
+    st_.cursor += B;
+    if (after_minibatch) {
+      const auto t1 = clock::now();
+      st_.current.train_seconds += std::chrono::duration<double>(t1 - t0).count();
+      t0 = t1;
+      stop = after_minibatch(*this) == Next::Stop;
+      t0 = clock::now();  // the caller's time (a checkpoint, say) is not training time
+    }
   }
+  st_.current.train_seconds += std::chrono::duration<double>(clock::now() - t0).count();
+  return st_.cursor + B > total;
+}
+
+const EpochStats& Trainer::finish_epoch() {
+  using clock = std::chrono::steady_clock;
   check_finite("after the epoch's updates", false);
-  es.train_seconds = std::chrono::duration<double>(clock::now() - t0).count();
-  es.relax_seconds = relax_seconds_;
-  es.update_seconds = update_seconds_;
-  const auto t_valid = clock::now();
-  es.valid = evaluate_valid();
-  es.valid_seconds = std::chrono::duration<double>(clock::now() - t_valid).count();
-  es.seconds = std::chrono::duration<double>(clock::now() - t0).count();
-  es.rel_change.resize(L);
+  EpochStats& e = st_.current;
+  const auto t0 = clock::now();
+  e.valid = evaluate(valid_, st_.cfg.n_free, &st_.valid_particles);
+  e.valid_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  e.seconds = e.train_seconds + e.valid_seconds;
+  e.threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  const int L = st_.net.layers();
+  e.rel_change.assign(L, 0.0);
   for (int k = 1; k <= L; ++k) {
     double d = 0;
-    for (std::size_t i = 0; i < net_.W[k].size(); ++i) d += std::pow(double(net_.W[k][i]) - start.W[k][i], 2);
-    for (std::size_t i = 0; i < net_.b[k].size(); ++i) d += std::pow(double(net_.b[k][i]) - start.b[k][i], 2);
-    const double n = layer_norm(start, k);
-    es.rel_change[k - 1] = n > 0 ? std::sqrt(d) / n : 0.0;
+    const Network& a = st_.net;
+    const Network& b = st_.epoch_start;
+    for (std::size_t i = 0; i < a.W[k].size(); ++i) d += std::pow(double(a.W[k][i]) - b.W[k][i], 2);
+    for (std::size_t i = 0; i < a.b[k].size(); ++i) d += std::pow(double(a.b[k][i]) - b.b[k][i], 2);
+    const double n = layer_norm(b, k);
+    e.rel_change[k - 1] = n > 0 ? std::sqrt(d) / n : 0.0;
   }
-  return es;
+  st_.curves.push_back(e);
+  ++st_.epochs_done;
+  st_.in_epoch = false;
+  st_.cursor = 0;
+  st_.epoch_start = Network{};  // only needed inside an epoch; keeps checkpoints small
+  return st_.curves.back();
+}
+
+EpochStats Trainer::train_epoch() {
+  train_pass();
+  return finish_epoch();
 }
 
 StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particles) {
-  const int chunk = cfg_.eval_chunk;
+  const int chunk = st_.cfg.eval_chunk;
   std::vector<StateStats> parts((data.count + chunk - 1) / chunk);
   for_each_chunk(data.count, chunk, [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
@@ -187,10 +266,10 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
     } else {
       ws.cur.zero();
     }
-    clamped_drive(net_, x, rows, ws.drive1.data());
-    relax(net_, ws.drive1.data(), ws.cur, ws.nxt, rows, steps, cfg_.eps, 0.f, nullptr);
+    clamped_drive(st_.net, x, rows, ws.drive1.data());
+    relax(st_.net, ws.drive1.data(), ws.cur, ws.nxt, rows, steps, st_.cfg.eps, 0.f, nullptr);
     if (particles) copy_rows(ws.cur, 0, *particles, first, rows);
-    parts[c] = state_stats(net_, x, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data());
+    parts[c] = state_stats(st_.net, x, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data());
   });
   const StateStats s = sum_in_order(parts);
   if (!std::isfinite(s.energy)) check_finite("evaluation", true);
@@ -198,18 +277,18 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
 }
 
 void Trainer::check_finite(const char* where, bool state_nonfinite) const {
-  const int bad = first_nonfinite_layer(net_);
+  const int bad = first_nonfinite_layer(st_.net);
   if (bad == 0 && !state_nonfinite) return;
   std::ostringstream os;
-  os << "training diverged in epoch " << epoch_ << " (" << where << "): ";
+  os << "training diverged in epoch " << st_.epochs_done + 1 << " (" << where << "): ";
   if (bad > 0) {
     os << "layer " << bad << " weights or bias hold NaN or infinity";
   } else {
     // Parameters are finite but the energy overflowed: name the layer with the largest weight.
     int worst = 1;
     double largest = 0;
-    for (int k = 1; k <= net_.layers(); ++k)
-      for (float v : net_.W[k])
+    for (int k = 1; k <= st_.net.layers(); ++k)
+      for (float v : st_.net.W[k])
         if (std::abs(v) > largest) largest = std::abs(v), worst = k;
     os << "the energy is not finite; layer " << worst << " has the largest weight, |w| = " << largest;
   }
