@@ -104,7 +104,13 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("threads", val(&r.cfg.threads, d.threads), "worker threads (0: all hardware threads)")
     ("chunk", val(&r.cfg.chunk, d.chunk), "samples per training task (fixed; results do not depend on --threads)")
     ("eval-chunk", val(&r.cfg.eval_chunk, d.eval_chunk), "samples per evaluation task")
-    ("metrics", val(&r.cfg.metrics, d.metrics), "write one JSON object per epoch to this file");
+    ("metrics", val(&r.cfg.metrics, d.metrics), "write one JSON object per epoch to this file (appended to on --resume)")
+    ("checkpoint", val(&r.cfg.checkpoint, d.checkpoint), "write the whole training state here every epoch (atomically)")
+    ("checkpoint-every", val(&r.cfg.checkpoint_every, d.checkpoint_every), "also checkpoint every N minibatches (0: epoch ends only)")
+    ("checkpoint-particles", val(&r.cfg.checkpoint_particles, d.checkpoint_particles), "false: model-only checkpoints (particles restart from zero on resume)")
+    ("resume", val(&r.cfg.resume, d.resume), "continue the run saved in this checkpoint; its configuration is the base that the config file and command line override")
+    ("max-minibatches", val(&r.cfg.max_minibatches, d.max_minibatches), "stop after N minibatches of this invocation, checkpoint and exit 0 (0: no limit)")
+    ("progress", val(&r.cfg.progress, d.progress), "progress line on stderr during each epoch");
   // clang-format on
   return opts;
 }
@@ -120,7 +126,6 @@ BetaSign parse_beta_sign(const std::string& s) {
   throw ConfigError("config key 'beta-sign': expected random or positive, found '" + s + "'");
 }
 
-}  // namespace
 
 Config defaults(Command cmd) {
   Config d;
@@ -128,30 +133,54 @@ Config defaults(Command cmd) {
   return d;
 }
 
-TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd) {
-  RawOptions r;
-  const po::options_description opts = make_options(r, defaults(cmd), cmd);
-  TrainArgs out;
+po::options_description eval_options(EvalArgs& a) {
+  po::options_description opts("eqprop eval options");
+  // clang-format off
+  opts.add_options()
+    ("help,h", "print this help and exit")
+    ("checkpoint", val(&a.checkpoint, a.checkpoint), "the checkpoint to evaluate")
+    ("split", val(&a.split, a.split), "train, valid or test")
+    ("data", val(&a.data, a.data), "MNIST folder (default: the one the run was trained with)")
+    ("threads", val(&a.threads, a.threads), "worker threads (0: all hardware threads)")
+    ("steps", val(&a.steps, a.steps), "free-phase steps (0: n-free from particles, test-steps from zero)")
+    ("from-zero", val(&a.from_zero, a.from_zero), "start from zero states even where particles were saved");
+  // clang-format on
+  return opts;
+}
+
+po::options_description file_options(FileArgs& a, Command cmd) {
+  po::options_description opts(cmd == Command::Info ? "eqprop info options" : "eqprop export options");
+  opts.add_options()("help,h", "print this help and exit")(
+      "checkpoint", val(&a.checkpoint, a.checkpoint), "the checkpoint file (or give it as the first word)");
+  if (cmd == Command::Export) opts.add_options()("npz", val(&a.npz, a.npz), "the .npz file to write");
+  return opts;
+}
+
+// Parses words against opts (and, if given, the config file named by --config) into vm.
+// positional: the option that takes one bare word, or null. Every error is a ConfigError.
+po::variables_map parse_words(const std::vector<std::string>& args, const po::options_description& opts,
+                              const char* command, const char* positional) {
+  po::variables_map vm;
   try {
-    po::variables_map vm;
-    // Stored first, so a config file stored later cannot override it.
-    // Stray words are collected under a hidden name so the error can quote them; no
-    // guessing, so a typo is not silently taken as some other option's prefix.
+    // Bare words beyond the allowed positional one are collected under a hidden name so
+    // the error can quote them; no guessing, so a typo is not taken as another option's prefix.
     po::options_description all = opts;
     all.add_options()("stray-words", po::value<std::vector<std::string>>());
-    po::positional_options_description stray;
-    stray.add("stray-words", -1);
+    po::positional_options_description pos;
+    if (positional) pos.add(positional, 1);
+    pos.add("stray-words", -1);
+    // Stored first, so a config file stored later cannot override it.
     po::store(po::command_line_parser(args)
                   .options(all)
-                  .positional(stray)
+                  .positional(pos)
                   .style(po::command_line_style::unix_style ^ po::command_line_style::allow_guessing)
                   .run(),
               vm);
     if (vm.count("stray-words")) {
       throw ConfigError("unexpected argument '" + vm["stray-words"].as<std::vector<std::string>>().front() +
-                        "' (options take the form --key value; see eqprop train --help)");
+                        "' (options take the form --key value; see eqprop " + command + " --help)");
     }
-    if (vm.count("config")) {
+    if (opts.find_nothrow("config", false) && vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
       std::ifstream in(path);
       if (!in) throw ConfigError("config file '" + path + "': cannot open for reading");
@@ -162,11 +191,27 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd) {
       }
     }
     po::notify(vm);
-    out.help = vm.count("help") > 0;
-    out.dump_config = vm.count("dump-config") > 0;
   } catch (const po::error& e) {
     throw ConfigError(e.what());
   }
+  return vm;
+}
+
+}  // namespace
+
+TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, const Config* base) {
+  RawOptions r;
+  Config d = base ? *base : defaults(cmd);
+  if (base) {
+    // A resumed run continues the stored run; what stopped it is not carried over.
+    d.resume = defaults(cmd).resume;
+    d.max_minibatches = defaults(cmd).max_minibatches;
+  }
+  const po::options_description opts = make_options(r, d, cmd);
+  const po::variables_map vm = parse_words(args, opts, cmd == Command::Train ? "train" : "bench", nullptr);
+  TrainArgs out;
+  out.help = vm.count("help") > 0;
+  out.dump_config = vm.count("dump-config") > 0;
   if (out.help) return out;
   r.cfg.hidden = parse_list<int>("hidden", r.hidden);
   r.cfg.alphas = parse_list<float>("alphas", r.alphas);
@@ -176,6 +221,31 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd) {
   r.cfg.validate();
   out.cfg = r.cfg;
   return out;
+}
+
+EvalArgs parse_eval_args(const std::vector<std::string>& args) {
+  EvalArgs a;
+  const po::options_description opts = eval_options(a);
+  const po::variables_map vm = parse_words(args, opts, "eval", nullptr);
+  a.help = vm.count("help") > 0;
+  if (a.help) return a;
+  if (a.checkpoint.empty()) throw ConfigError("option '--checkpoint': expected a checkpoint file, found none");
+  if (a.split != "train" && a.split != "valid" && a.split != "test")
+    throw ConfigError("option '--split': expected train, valid or test, found '" + a.split + "'");
+  if (a.threads < 0) throw ConfigError("option '--threads': expected 0 (all) or a count, found " + text(a.threads));
+  if (a.steps < 0) throw ConfigError("option '--steps': expected 0 (default) or a count, found " + text(a.steps));
+  return a;
+}
+
+FileArgs parse_file_args(const std::vector<std::string>& args, Command cmd) {
+  FileArgs a;
+  const po::options_description opts = file_options(a, cmd);
+  const po::variables_map vm = parse_words(args, opts, cmd == Command::Info ? "info" : "export", "checkpoint");
+  a.help = vm.count("help") > 0;
+  if (a.help) return a;
+  if (a.checkpoint.empty()) throw ConfigError("expected a checkpoint file: eqprop " + std::string(cmd == Command::Info ? "info" : "export") + " PATH");
+  if (cmd == Command::Export && a.npz.empty()) throw ConfigError("option '--npz': expected an output .npz path, found none");
+  return a;
 }
 
 std::string help_text(Command cmd) {
@@ -193,7 +263,28 @@ std::string help_text(Command cmd) {
        << "training and evaluation samples/s, achieved GFLOP/s (from an exact count of the\n"
        << "multiply-adds of the step) and a plain single-thread sgemm GFLOP/s for comparison.\n\n";
   }
-  os << make_options(r, defaults(cmd), cmd);
+  if (cmd == Command::Train || cmd == Command::Bench) {
+    os << make_options(r, defaults(cmd), cmd);
+  } else if (cmd == Command::Eval) {
+    EvalArgs a;
+    os << "usage: eqprop eval --checkpoint PATH [--split train|valid|test] [--threads N]\n\n"
+       << "Error rate, mean energy and cost of a saved model on a split. The training and\n"
+       << "validation splits start from their saved particles when the checkpoint has them\n"
+       << "(as training does); the test split, or --from-zero, starts from zero states.\n\n"
+       << eval_options(a);
+  } else {
+    FileArgs a;
+    if (cmd == Command::Info) {
+      os << "usage: eqprop info PATH\n\n"
+         << "Format version, configuration, progress, training curves and tensor shapes of a\n"
+         << "checkpoint (the data set is not read).\n\n";
+    } else {
+      os << "usage: eqprop export PATH --npz OUT.npz\n\n"
+         << "Weights and biases as a NumPy .npz archive of float32 arrays W1..WL ([n_{k-1} x n_k])\n"
+         << "and b0..bL: numpy.load('OUT.npz')['W1'].\n\n";
+    }
+    os << file_options(a, cmd);
+  }
   return os.str();
 }
 

@@ -21,9 +21,9 @@ void Config::validate() const {
   for (int h : hidden) require(h > 0 && h <= 100000, "hidden", h, "sizes in 1..100000");
   require(epochs >= 0, "epochs", epochs, "a count >= 0");
   require(batch > 0, "batch", batch, "a size > 0");
-  require(n_free > 0, "n_free", n_free, "a step count > 0");
-  require(n_nudged > 0, "n_nudged", n_nudged, "a step count > 0");
-  require(test_steps > 0, "test_steps", test_steps, "a step count > 0");
+  require(n_free > 0, "n-free", n_free, "a step count > 0");
+  require(n_nudged > 0, "n-nudged", n_nudged, "a step count > 0");
+  require(test_steps > 0, "test-steps", test_steps, "a step count > 0");
   // eps > 1 makes (1 - eps) negative: the update would overshoot and oscillate.
   require(std::isfinite(eps) && eps > 0.f && eps <= 1.f, "eps", eps, "a step size in (0, 1]");
   require(std::isfinite(beta) && beta > 0.f, "beta", beta, "a finite value > 0");
@@ -35,16 +35,20 @@ void Config::validate() const {
     throw ConfigError(os.str());
   }
   for (float a : alphas) require(std::isfinite(a) && a >= 0.f, "alphas", a, "finite rates >= 0");
-  require(train_samples >= 0 && train_samples <= 50000, "train_samples", train_samples,
+  require(train_samples >= 0 && train_samples <= 50000, "train-samples", train_samples,
           "0 (all) or a count up to 50000");
-  require(valid_samples >= 0 && valid_samples <= 10000, "valid_samples", valid_samples,
+  require(valid_samples >= 0 && valid_samples <= 10000, "valid-samples", valid_samples,
           "0 (all) or a count up to 10000");
   const int n_train = train_samples == 0 ? 50000 : train_samples;
   require(batch <= n_train, "batch", batch, "a size no larger than the training set");
   require(threads >= 0 && threads <= 4096, "threads", threads, "0 (all hardware threads) or 1..4096");
   require(chunk > 0, "chunk", chunk, "a size > 0");
-  require(eval_chunk > 0 && eval_chunk <= 10000, "eval_chunk", eval_chunk, "a size in 1..10000");
+  require(eval_chunk > 0 && eval_chunk <= 10000, "eval-chunk", eval_chunk, "a size in 1..10000");
   require(!data.empty(), "data", "an empty path", "a folder");
+  require(checkpoint_every >= 0, "checkpoint-every", checkpoint_every, "a count >= 0");
+  require(max_minibatches >= 0, "max-minibatches", max_minibatches, "a count >= 0");
+  require(checkpoint_every == 0 || !checkpoint.empty(), "checkpoint-every", checkpoint_every,
+          "0 unless --checkpoint names a file");
 }
 
 std::vector<int> Config::layer_sizes() const {

@@ -1,5 +1,7 @@
 #include "eqprop/metrics.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -14,11 +16,13 @@ std::string fmt(const char* f, double v) {
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
 }
-// JSON has no NaN or Infinity literals.
-std::string json_number(double v) { return std::isfinite(v) ? fmt("%.9g", v) : "null"; }
+// JSON has no NaN or Infinity: such a value is written as null.
+nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 }  // namespace
 
 double error_percent(const StateStats& s) { return s.count > 0 ? 100.0 * s.errors / s.count : 0.0; }
+double mean_energy(const StateStats& s) { return mean(s.energy, s.count); }
+double mean_cost(const StateStats& s) { return mean(s.cost, s.count); }
 
 std::string epoch_header(int weight_layers) {
   std::ostringstream os;
@@ -31,38 +35,44 @@ std::string epoch_header(int weight_layers) {
 std::string epoch_line(const EpochStats& e, int train_count) {
   std::ostringstream os;
   os << fmt("%5.0f", e.epoch) << fmt("  %10.3f", error_percent(e.train)) << fmt("  %10.3f", error_percent(e.valid))
-     << fmt("  %8.4f", mean(e.train.energy, e.train.count)) << fmt("  %8.5f", mean(e.train.cost, e.train.count));
+     << fmt("  %8.4f", mean_energy(e.train)) << fmt("  %8.5f", mean_cost(e.train));
   for (double r : e.rel_change) os << fmt("  %7.5f", r);
-  os << fmt("  %8.2f", e.seconds) << fmt("  %9.0f", train_count / e.train_seconds);
+  os << fmt("  %8.2f", e.seconds) << fmt("  %9.0f", e.train_seconds > 0 ? train_count / e.train_seconds : 0.0);
   return os.str();
 }
 
 std::string epoch_json(const EpochStats& e, int train_count) {
-  std::ostringstream os;
-  os << "{\"epoch\": " << e.epoch << ", \"train_error\": " << json_number(error_percent(e.train))
-     << ", \"valid_error\": " << json_number(error_percent(e.valid))
-     << ", \"energy\": " << json_number(mean(e.train.energy, e.train.count))
-     << ", \"cost\": " << json_number(mean(e.train.cost, e.train.count))
-     << ", \"valid_energy\": " << json_number(mean(e.valid.energy, e.valid.count))
-     << ", \"valid_cost\": " << json_number(mean(e.valid.cost, e.valid.count)) << ", \"rel_weight_change\": [";
-  for (std::size_t k = 0; k < e.rel_change.size(); ++k) os << (k ? ", " : "") << json_number(e.rel_change[k]);
-  os << "], \"seconds\": " << json_number(e.seconds)
-     << ", \"samples_per_second\": " << json_number(train_count / e.train_seconds) << "}";
-  return os.str();
+  nlohmann::json j;
+  j["epoch"] = e.epoch;
+  j["train_error"] = number(error_percent(e.train));
+  j["valid_error"] = number(error_percent(e.valid));
+  j["energy"] = number(mean_energy(e.train));
+  j["cost"] = number(mean_cost(e.train));
+  j["valid_energy"] = number(mean_energy(e.valid));
+  j["valid_cost"] = number(mean_cost(e.valid));
+  nlohmann::json rel = nlohmann::json::array();
+  for (double r : e.rel_change) rel.push_back(number(r));
+  j["rel_weight_change"] = rel;
+  j["seconds"] = number(e.seconds);
+  j["samples_per_second"] = number(e.train_seconds > 0 ? train_count / e.train_seconds : 0.0);
+  j["threads"] = e.threads;
+  return j.dump();
 }
 
 std::string test_json(const StateStats& test, int steps, double seconds) {
-  std::ostringstream os;
-  os << "{\"test_error\": " << json_number(error_percent(test))
-     << ", \"test_energy\": " << json_number(mean(test.energy, test.count))
-     << ", \"test_cost\": " << json_number(mean(test.cost, test.count)) << ", \"test_steps\": " << steps
-     << ", \"test_samples\": " << test.count << ", \"seconds\": " << json_number(seconds) << "}";
-  return os.str();
+  nlohmann::json j;
+  j["test_error"] = number(error_percent(test));
+  j["test_energy"] = number(mean_energy(test));
+  j["test_cost"] = number(mean_cost(test));
+  j["test_steps"] = steps;
+  j["test_samples"] = test.count;
+  j["seconds"] = number(seconds);
+  return j.dump();
 }
 
-MetricsFile::MetricsFile(const std::string& path) : path_(path) {
+MetricsFile::MetricsFile(const std::string& path, bool append) : path_(path) {
   if (path.empty()) return;
-  out_.open(path, std::ios::out | std::ios::trunc);
+  out_.open(path, append ? std::ios::out | std::ios::app : std::ios::out | std::ios::trunc);
   if (!out_) throw InputError("metrics file '" + path + "': cannot open for writing");
 }
 

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ meson ninja-build pkg-config libtbb-dev libopenblas-dev
-          libboost-program-options-dev libboost-serialization-dev doctest-dev zlib1g-dev)
+          libboost-program-options-dev libboost-serialization-dev doctest-dev zlib1g-dev
+          nlohmann-json3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,7 +9,7 @@
 
 namespace eqprop {
 
-enum class Command { Train, Bench };
+enum class Command { Train, Bench, Eval, Info, Export };
 
 struct TrainArgs {
   Config cfg;                 // validated
@@ -18,8 +18,25 @@ struct TrainArgs {
 };
 
 // args: the words after `eqprop train`. Throws ConfigError on any bad option or value.
-// bench takes the same options, with 5000 training samples by default.
-TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd = Command::Train);
+// bench takes the same options, with 5000 training samples by default. base: the defaults
+// to layer the config file and command line over (a resumed checkpoint's configuration).
+TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd = Command::Train,
+                           const Config* base = nullptr);
+
+struct EvalArgs {
+  std::string checkpoint, split = "test", data;  // data "": the checkpoint's data folder
+  int threads = 0, steps = 0;
+  bool from_zero = false, help = false;
+};
+EvalArgs parse_eval_args(const std::vector<std::string>& args);
+
+// info and export: a checkpoint path (the first bare word or --checkpoint), export's --npz.
+struct FileArgs {
+  std::string checkpoint, npz;
+  bool help = false;
+};
+FileArgs parse_file_args(const std::vector<std::string>& args, Command cmd);
+
 std::string help_text(Command cmd);
 // The effective configuration in config-file syntax (what --dump-config prints).
 std::string format_config(const Config& cfg);

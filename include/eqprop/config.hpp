@@ -35,8 +35,14 @@ struct Config {
   int threads = 0;                      // TBB worker limit (0: all hardware threads)
   int chunk = 10;                       // samples per training task (fixed, not per thread; capped at batch)
   int eval_chunk = 250;                 // samples per task in evaluation
-  // Output.
-  std::string metrics;                  // JSON-lines metrics file ("" = none)
+  // Output and run control.
+  std::string metrics;                  // JSON-lines metrics file ("" = none); appended to on resume
+  std::string checkpoint;               // checkpoint written every epoch ("" = none)
+  int checkpoint_every = 0;             // also every N minibatches (0: only at epoch ends)
+  bool checkpoint_particles = true;     // false: model-only checkpoints (particles restart at 0)
+  std::string resume;                   // continue from this checkpoint ("" = a fresh run)
+  int max_minibatches = 0;              // stop (and checkpoint) after N minibatches (0: no limit)
+  bool progress = true;                 // progress line on stderr during an epoch
 
   // Throws ConfigError naming the key, the value found and what is expected.
   void validate() const;

@@ -4,13 +4,16 @@
 #include <fstream>
 #include <string>
 
-#include "eqprop/trainer.hpp"
+#include "eqprop/train_state.hpp"
 
 namespace eqprop {
 
 double error_percent(const StateStats& s);
+double mean_energy(const StateStats& s);
+double mean_cost(const StateStats& s);
 std::string epoch_header(int weight_layers);
 std::string epoch_line(const EpochStats& e, int train_count);
+// One JSON object (one line) per epoch, and the final test line.
 std::string epoch_json(const EpochStats& e, int train_count);
 std::string test_json(const StateStats& test, int steps, double seconds);
 
@@ -18,7 +21,7 @@ std::string test_json(const StateStats& test, int steps, double seconds);
 // each line is flushed as it is written so a killed run keeps what it reported.
 class MetricsFile {
  public:
-  explicit MetricsFile(const std::string& path);  // "" = no file
+  MetricsFile(const std::string& path, bool append);  // "" = no file
   void write(const std::string& json_line);
 
  private:

@@ -1,0 +1,38 @@
+// Checkpoints: a TrainState on disk. Layout: our own 32-byte header (magic, format version,
+// flags, payload length, CRC-32 of the payload), then a Boost.Serialization binary archive.
+// The header and checksum are checked before anything is deserialized, so a truncated,
+// corrupted, foreign or newer file is refused before any size in it reaches an allocator.
+// Writes go to PATH.tmp, are fsynced and renamed over PATH: a crash at any moment leaves
+// the old or the new complete checkpoint, never a broken one.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "eqprop/error.hpp"
+#include "eqprop/train_state.hpp"
+
+namespace eqprop {
+
+struct CheckpointError : InputError {
+  using InputError::InputError;
+};
+
+constexpr std::uint32_t kCheckpointFormat = 1;
+
+struct CheckpointInfo {
+  std::uint32_t format = 0;
+  std::uint64_t payload_bytes = 0;
+  bool has_particles = false;
+};
+
+// with_particles = false writes a model-only file (particles restart from zero on resume).
+// Throws CheckpointError naming the path and the system error; the previous file at path
+// is then untouched and no PATH.tmp is left behind.
+void save_checkpoint(const std::string& path, const TrainState& state, bool with_particles);
+// Throws CheckpointError on a missing, truncated, corrupted, foreign or newer file.
+TrainState load_checkpoint(const std::string& path, CheckpointInfo* info = nullptr);
+// Fails early (CheckpointError) if PATH.tmp cannot be created beside path: a missing or
+// unwritable folder is found before any training, not after the first epoch.
+void check_checkpoint_writable(const std::string& path);
+
+}  // namespace eqprop

@@ -1,0 +1,235 @@
+#include "eqprop/checkpoint.hpp"
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/array.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+namespace eqprop {
+namespace {
+
+constexpr char kMagic[8] = {'E', 'Q', 'P', 'R', 'O', 'P', 'C', 'K'};
+constexpr std::size_t kHeaderBytes = 32;
+constexpr std::uint32_t kFlagParticles = 1;
+
+// ---- Boost.Serialization of the state's parts (binary archives: same machine kind) ----
+template <class A>
+void serialize_config(A& ar, Config& c) {
+  int nudging = static_cast<int>(c.nudging), sign = static_cast<int>(c.beta_sign);
+  ar & c.hidden & c.epochs & c.batch & c.n_free & c.n_nudged & c.test_steps & c.eps & c.beta & c.alphas;
+  ar & nudging & sign & c.shuffle & c.seed & c.data & c.train_samples & c.valid_samples & c.threads;
+  ar & c.chunk & c.eval_chunk & c.metrics;
+  c.nudging = static_cast<Nudging>(nudging);
+  c.beta_sign = static_cast<BetaSign>(sign);
+}
+template <class A>
+void serialize_net(A& ar, Network& n) {
+  ar & n.sizes & n.W & n.b;
+}
+template <class A>
+void serialize_states(A& ar, LayerStates<float>& s) {
+  ar & s.capacity & s.h;
+}
+template <class A>
+void serialize_stats(A& ar, StateStats& s) {
+  ar & s.energy & s.cost & s.errors & s.count;
+}
+template <class A>
+void serialize_epoch(A& ar, EpochStats& e) {
+  ar & e.epoch;
+  serialize_stats(ar, e.train);
+  serialize_stats(ar, e.valid);
+  ar & e.rel_change & e.seconds & e.train_seconds & e.relax_seconds & e.update_seconds & e.valid_seconds & e.threads;
+}
+template <class A>
+void serialize_state(A& ar, TrainState& s, bool particles) {
+  serialize_config(ar, s.cfg);
+  serialize_net(ar, s.net);
+  std::array<std::uint64_t, 4> rng = s.rng.state();
+  ar & rng;
+  s.rng.set_state(rng);
+  ar & s.epochs_done & s.in_epoch & s.cursor & s.order;
+  serialize_epoch(ar, s.current);
+  serialize_net(ar, s.epoch_start);
+  std::size_t n = s.curves.size();
+  ar & n;
+  s.curves.resize(n);
+  for (auto& e : s.curves) serialize_epoch(ar, e);
+  if (particles) {
+    serialize_states(ar, s.train_particles);
+    serialize_states(ar, s.valid_particles);
+  }
+}
+
+void put_le(unsigned char* p, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+std::uint64_t get_le(const unsigned char* p, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= std::uint64_t(p[i]) << (8 * i);
+  return v;
+}
+std::uint32_t crc32_of(const std::string& bytes) {
+  // zlib's crc32 (the CRC-32 of zip and gzip) runs at memory speed on the ~120 MB of a net1
+  // checkpoint with particles; boost::crc_32_type computes the same value, several times slower.
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* p = reinterpret_cast<const Bytef*>(bytes.data());
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    const uInt n = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
+    crc = crc32(crc, p, n);
+    p += n;
+    left -= n;
+  }
+  return static_cast<std::uint32_t>(crc);
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw CheckpointError("checkpoint '" + path + "': " + what);
+}
+std::string sys_error() { return std::strerror(errno); }
+
+// Writes all of buf to fd, or returns false with errno set.
+bool write_all(int fd, const char* buf, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, buf, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    buf += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+std::string parent_dir(const std::string& path) {
+  const std::filesystem::path p = std::filesystem::path(path).parent_path();
+  return p.empty() ? "." : p.string();
+}
+
+}  // namespace
+
+void check_checkpoint_writable(const std::string& path) {
+  namespace fs = std::filesystem;
+  const std::string dir = parent_dir(path);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) fail(path, "folder '" + dir + "' does not exist");
+  if (fs::is_directory(path, ec)) fail(path, "is a folder, expected a file path");
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) fail(path, "cannot create '" + tmp + "': " + sys_error());
+  ::close(fd);
+  ::unlink(tmp.c_str());
+}
+
+void save_checkpoint(const std::string& path, const TrainState& state, bool with_particles) {
+  std::ostringstream payload_stream(std::ios::binary);
+  {
+    boost::archive::binary_oarchive ar(payload_stream);
+    serialize_state(ar, const_cast<TrainState&>(state), with_particles);  // saving only reads
+  }
+  const std::string payload = payload_stream.str();
+  unsigned char header[kHeaderBytes] = {};
+  std::memcpy(header, kMagic, sizeof kMagic);
+  put_le(header + 8, kCheckpointFormat, 4);
+  put_le(header + 12, with_particles ? kFlagParticles : 0, 4);
+  put_le(header + 16, payload.size(), 8);
+  put_le(header + 24, crc32_of(payload), 4);
+
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) fail(path, "cannot create '" + tmp + "': " + sys_error() + "; the previous checkpoint is kept");
+  const bool ok = write_all(fd, reinterpret_cast<const char*>(header), kHeaderBytes) &&
+                  write_all(fd, payload.data(), payload.size()) && ::fsync(fd) == 0;
+  const std::string err = ok ? "" : sys_error();
+  if (::close(fd) != 0 && ok) {
+    const std::string close_err = sys_error();
+    ::unlink(tmp.c_str());
+    fail(path, "writing '" + tmp + "' failed: " + close_err + "; the previous checkpoint is kept");
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    fail(path, "writing '" + tmp + "' failed: " + err + "; the previous checkpoint is kept");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string e = sys_error();
+    ::unlink(tmp.c_str());
+    fail(path, "renaming '" + tmp + "' failed: " + e + "; the previous checkpoint is kept");
+  }
+  // The rename is durable only once the folder's entry is on disk.
+  const int dfd = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+TrainState load_checkpoint(const std::string& path, CheckpointInfo* info) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) fail(path, "no such file");
+  if (!fs::is_regular_file(path, ec)) fail(path, "not a regular file");
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) fail(path, "cannot open: " + sys_error());
+  struct stat st {};
+  ::fstat(fd, &st);
+  const std::uint64_t file_size = static_cast<std::uint64_t>(st.st_size);
+  unsigned char header[kHeaderBytes];
+  const ssize_t got = ::read(fd, header, kHeaderBytes);
+  if (got != static_cast<ssize_t>(kHeaderBytes) || std::memcmp(header, kMagic, sizeof kMagic) != 0) {
+    ::close(fd);
+    fail(path, "not an eqprop checkpoint (bad magic or shorter than the 32-byte header)");
+  }
+  const auto format = static_cast<std::uint32_t>(get_le(header + 8, 4));
+  const auto flags = static_cast<std::uint32_t>(get_le(header + 12, 4));
+  const std::uint64_t length = get_le(header + 16, 8);
+  const auto crc = static_cast<std::uint32_t>(get_le(header + 24, 4));
+  if (format > kCheckpointFormat || format == 0) {
+    ::close(fd);
+    fail(path, "format version " + std::to_string(format) + " is not supported (this eqprop reads version " +
+                   std::to_string(kCheckpointFormat) + "; a newer eqprop wrote it?)");
+  }
+  if (length != file_size - kHeaderBytes) {
+    ::close(fd);
+    fail(path, "truncated or padded: the header promises " + std::to_string(length) + " payload bytes, the file has " +
+                   std::to_string(file_size - kHeaderBytes));
+  }
+  std::string payload(length, '\0');
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t r = ::read(fd, payload.data() + done, length - done);
+    if (r <= 0) {
+      if (r < 0 && errno == EINTR) continue;
+      ::close(fd);
+      fail(path, "read error: " + (r < 0 ? sys_error() : std::string("unexpected end of file")));
+    }
+    done += static_cast<std::size_t>(r);
+  }
+  ::close(fd);
+  if (crc32_of(payload) != crc) fail(path, "checksum mismatch: the file is corrupted");
+  TrainState state;
+  const bool particles = (flags & kFlagParticles) != 0;
+  try {
+    std::istringstream in(payload, std::ios::binary);
+    boost::archive::binary_iarchive ar(in);
+    serialize_state(ar, state, particles);
+  } catch (const std::exception& e) {
+    fail(path, std::string("cannot decode the payload (") + e.what() + ")");
+  }
+  state.has_particles = particles;
+  if (info) *info = CheckpointInfo{format, length, particles};
+  return state;
+}
+
+}  // namespace eqprop

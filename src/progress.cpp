@@ -1,0 +1,34 @@
+#include "eqprop/progress.hpp"
+
+#include <cstdio>
+#include <ostream>
+
+namespace eqprop {
+
+ProgressLine::ProgressLine(std::ostream& err, bool enabled, bool terminal)
+    : err_(err), enabled_(enabled), terminal_(terminal), last_(std::chrono::steady_clock::now()) {}
+
+void ProgressLine::update(int epoch, long done, long total, double rate, double error_percent) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  const auto every = terminal_ ? std::chrono::milliseconds(250) : std::chrono::milliseconds(15000);
+  if (now - last_ < every) return;
+  last_ = now;
+  const double eta = rate > 0 ? (total - done) / rate : 0;
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "epoch %d: %ld/%ld samples (%.1f%%), %.0f samples/s, running error %.2f%%, ETA %.0f s",
+                epoch, done, total, total > 0 ? 100.0 * done / total : 0.0, rate, error_percent, eta);
+  if (terminal_) {
+    err_ << '\r' << buf << "\x1b[K" << std::flush;
+    drawn_ = true;
+  } else {
+    err_ << buf << std::endl;
+  }
+}
+
+void ProgressLine::clear() {
+  if (drawn_) err_ << "\r\x1b[K" << std::flush;
+  drawn_ = false;
+}
+
+}  // namespace eqprop
