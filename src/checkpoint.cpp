@@ -28,7 +28,8 @@ void serialize_config(A& ar, Config& c) {
   int nudging = static_cast<int>(c.nudging), sign = static_cast<int>(c.beta_sign);
   ar & c.hidden & c.epochs & c.batch & c.n_free & c.n_nudged & c.test_steps & c.eps & c.beta & c.alphas;
   ar & nudging & sign & c.shuffle & c.seed & c.data & c.train_samples & c.valid_samples & c.threads;
-  ar & c.chunk & c.eval_chunk & c.metrics;
+  ar & c.chunk & c.eval_chunk & c.metrics & c.checkpoint & c.checkpoint_every & c.checkpoint_particles & c.resume;
+  ar & c.max_minibatches & c.progress;
   c.nudging = static_cast<Nudging>(nudging);
   c.beta_sign = static_cast<BetaSign>(sign);
 }

@@ -44,6 +44,10 @@ template <typename T>
 po::typed_value<T>* val(T* store, const T& def) {
   return po::value(store)->default_value(def, text(def));
 }
+// A bare --flag means true; --flag=false and 'flag = false' in a config file also work.
+po::typed_value<bool>* val(bool* store, const bool& def) {
+  return po::value(store)->default_value(def, text(def))->implicit_value(true, "true");
+}
 
 // Parses a space-separated list strictly: every word must be a whole number of type T.
 template <typename T>
