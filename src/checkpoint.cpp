@@ -98,6 +98,39 @@ std::uint32_t crc32_of(const std::string& bytes) {
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw CheckpointError("checkpoint '" + path + "': " + what);
 }
+
+// A file with a good checksum can still come from a buggy writer: every size the Trainer
+// will trust is checked against the others before the state is handed out.
+void check_consistent(const std::string& path, const TrainState& s, bool particles) {
+  auto bad = [&](const std::string& what) { fail(path, "inconsistent contents: " + what); };
+  try {
+    s.cfg.validate();
+  } catch (const ConfigError& e) {
+    bad(std::string("stored configuration: ") + e.what());
+  }
+  const auto& n = s.net.sizes;
+  if (n != s.cfg.layer_sizes()) bad("network sizes differ from the stored configuration");
+  if (s.net.W.size() != n.size() || s.net.b.size() != n.size()) bad("wrong number of layers");
+  for (std::size_t k = 0; k < n.size(); ++k) {
+    if (s.net.b[k].size() != std::size_t(n[k])) bad("bias " + std::to_string(k) + " has the wrong size");
+    if (k > 0 && s.net.W[k].size() != std::size_t(n[k - 1]) * n[k]) bad("W" + std::to_string(k) + " has the wrong size");
+  }
+  std::vector<char> seen(s.order.size(), 0);
+  for (std::int32_t i : s.order) {
+    if (i < 0 || std::size_t(i) >= s.order.size() || seen[i]) bad("the example order is not a permutation");
+    seen[i] = 1;
+  }
+  if (s.cursor < 0 || std::size_t(s.cursor) > s.order.size()) bad("the epoch cursor is out of range");
+  if (s.in_epoch && s.epoch_start.sizes != n) bad("the epoch's starting parameters are missing");
+  if (particles) {
+    for (const Particles* p : {&s.train_particles, &s.valid_particles}) {
+      if (p->h.size() != n.size() || p->capacity < 0) bad("particles have the wrong number of layers");
+      for (std::size_t k = 1; k < n.size(); ++k)
+        if (p->h[k].size() != std::size_t(p->capacity) * n[k]) bad("particles of layer " + std::to_string(k) + " have the wrong size");
+    }
+    if (std::size_t(s.train_particles.capacity) != s.order.size()) bad("training particles and example order disagree");
+  }
+}
 std::string sys_error() { return std::strerror(errno); }
 
 // Writes all of buf to fd, or returns false with errno set.
@@ -228,6 +261,7 @@ TrainState load_checkpoint(const std::string& path, CheckpointInfo* info) {
   } catch (const std::exception& e) {
     fail(path, std::string("cannot decode the payload (") + e.what() + ")");
   }
+  check_consistent(path, state, particles);
   state.has_particles = particles;
   if (info) *info = CheckpointInfo{format, length, particles};
   return state;
