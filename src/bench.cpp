@@ -36,7 +36,8 @@ double sgemm_gflops(int n, int repeats) {
 }
 
 void run_bench(const Config& cfg, std::ostream& out) {
-  const int threads = cfg.threads > 0 ? cfg.threads : tbb::info::default_concurrency();
+  check_memory(cfg);
+  const int threads = cfg.threads;
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
   const Splits data = load_mnist(cfg.data, cfg.train_samples, cfg.valid_samples);
   Trainer trainer(cfg, data.train, data.valid);

@@ -3,8 +3,6 @@
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/serialization/array.hpp>
-#include <boost/serialization/string.hpp>
-#include <boost/serialization/vector.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <stdexcept>
+#include <type_traits>
 
 namespace eqprop {
 namespace {
@@ -23,52 +23,108 @@ constexpr std::size_t kHeaderBytes = 32;
 constexpr std::uint32_t kFlagParticles = 1;
 
 // ---- Boost.Serialization of the state's parts (binary archives: same machine kind) ----
+// Every length in the payload is checked against the bytes left in it before anything is
+// allocated: even a file with a correct checksum (a buggy writer, a crafted file) cannot
+// make the decoder allocate more than the file holds.
+struct Budget {
+  std::uint64_t left;
+  void take(std::uint64_t count, std::uint64_t item_bytes) {
+    if (item_bytes != 0 && count > left / item_bytes)
+      throw std::length_error("a stored length exceeds the payload");
+    left -= count * item_bytes;
+  }
+};
+
+template <class A, class T>
+void vec(A& ar, std::vector<T>& v, Budget& b) {
+  static_assert(std::is_arithmetic_v<T>);
+  std::uint64_t n = v.size();
+  ar & n;
+  if constexpr (A::is_loading::value) {
+    b.take(n, sizeof(T));
+    v.resize(n);
+  }
+  if (n) ar & boost::serialization::make_array(v.data(), n);
+}
+template <class A, class T>
+void vecs(A& ar, std::vector<std::vector<T>>& v, Budget& b) {
+  std::uint64_t n = v.size();
+  ar & n;
+  if constexpr (A::is_loading::value) {
+    b.take(n, sizeof(std::uint64_t));  // each inner vector stores at least its length
+    v.resize(n);
+  }
+  for (auto& inner : v) vec(ar, inner, b);
+}
 template <class A>
-void serialize_config(A& ar, Config& c) {
+void str(A& ar, std::string& s, Budget& b) {
+  std::vector<char> chars(s.begin(), s.end());
+  vec(ar, chars, b);
+  s.assign(chars.begin(), chars.end());
+}
+
+template <class A>
+void serialize_config(A& ar, Config& c, Budget& b) {
   int nudging = static_cast<int>(c.nudging), sign = static_cast<int>(c.beta_sign);
-  ar & c.hidden & c.epochs & c.batch & c.n_free & c.n_nudged & c.test_steps & c.eps & c.beta & c.alphas;
-  ar & nudging & sign & c.shuffle & c.seed & c.data & c.train_samples & c.valid_samples & c.threads;
-  ar & c.chunk & c.eval_chunk & c.metrics & c.checkpoint & c.checkpoint_every & c.checkpoint_particles & c.resume;
+  vec(ar, c.hidden, b);
+  ar & c.epochs & c.batch & c.n_free & c.n_nudged & c.test_steps & c.eps & c.beta;
+  vec(ar, c.alphas, b);
+  ar & nudging & sign & c.shuffle & c.seed;
+  str(ar, c.data, b);
+  ar & c.train_samples & c.valid_samples & c.threads & c.chunk & c.eval_chunk;
+  str(ar, c.metrics, b);
+  str(ar, c.checkpoint, b);
+  ar & c.checkpoint_every & c.checkpoint_particles;
+  str(ar, c.resume, b);
   ar & c.max_minibatches & c.progress;
+  if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1) throw std::range_error("bad enumeration value");
   c.nudging = static_cast<Nudging>(nudging);
   c.beta_sign = static_cast<BetaSign>(sign);
 }
 template <class A>
-void serialize_net(A& ar, Network& n) {
-  ar & n.sizes & n.W & n.b;
+void serialize_net(A& ar, Network& n, Budget& b) {
+  vec(ar, n.sizes, b);
+  vecs(ar, n.W, b);
+  vecs(ar, n.b, b);
 }
 template <class A>
-void serialize_states(A& ar, LayerStates<float>& s) {
-  ar & s.capacity & s.h;
+void serialize_states(A& ar, LayerStates<float>& s, Budget& b) {
+  ar & s.capacity;
+  vecs(ar, s.h, b);
 }
 template <class A>
 void serialize_stats(A& ar, StateStats& s) {
   ar & s.energy & s.cost & s.errors & s.count;
 }
 template <class A>
-void serialize_epoch(A& ar, EpochStats& e) {
+void serialize_epoch(A& ar, EpochStats& e, Budget& b) {
   ar & e.epoch;
   serialize_stats(ar, e.train);
   serialize_stats(ar, e.valid);
-  ar & e.rel_change & e.seconds & e.train_seconds & e.relax_seconds & e.update_seconds & e.valid_seconds & e.threads;
+  vec(ar, e.rel_change, b);
+  ar & e.seconds & e.train_seconds & e.relax_seconds & e.update_seconds & e.valid_seconds & e.threads;
 }
 template <class A>
-void serialize_state(A& ar, TrainState& s, bool particles) {
-  serialize_config(ar, s.cfg);
-  serialize_net(ar, s.net);
+void serialize_state(A& ar, TrainState& s, bool particles, Budget& b) {
+  serialize_config(ar, s.cfg, b);
+  serialize_net(ar, s.net, b);
   std::array<std::uint64_t, 4> rng = s.rng.state();
   ar & rng;
   s.rng.set_state(rng);
-  ar & s.epochs_done & s.in_epoch & s.cursor & s.order;
-  serialize_epoch(ar, s.current);
-  serialize_net(ar, s.epoch_start);
-  std::size_t n = s.curves.size();
+  ar & s.epochs_done & s.in_epoch & s.cursor;
+  vec(ar, s.order, b);
+  serialize_epoch(ar, s.current, b);
+  serialize_net(ar, s.epoch_start, b);
+  std::uint64_t n = s.curves.size();
   ar & n;
-  s.curves.resize(n);
-  for (auto& e : s.curves) serialize_epoch(ar, e);
+  if constexpr (A::is_loading::value) {
+    b.take(n, 64);  // an epoch row stores more than 64 bytes
+    s.curves.resize(n);
+  }
+  for (auto& e : s.curves) serialize_epoch(ar, e, b);
   if (particles) {
-    serialize_states(ar, s.train_particles);
-    serialize_states(ar, s.valid_particles);
+    serialize_states(ar, s.train_particles, b);
+    serialize_states(ar, s.valid_particles, b);
   }
 }
 
@@ -170,8 +226,11 @@ void check_checkpoint_writable(const std::string& path) {
 void save_checkpoint(const std::string& path, const TrainState& state, bool with_particles) {
   std::ostringstream payload_stream(std::ios::binary);
   {
-    boost::archive::binary_oarchive ar(payload_stream);
-    serialize_state(ar, const_cast<TrainState&>(state), with_particles);  // saving only reads
+    // no_header: our own header says what the file is; Boost's would only add its version string.
+    boost::archive::binary_oarchive ar(payload_stream, boost::archive::no_header);
+    Budget unused{0};
+    // Saving only reads the state: the shared save/load code takes a mutable reference.
+    serialize_state(ar, const_cast<TrainState&>(state), with_particles, unused);
   }
   const std::string payload = payload_stream.str();
   unsigned char header[kHeaderBytes] = {};
@@ -256,8 +315,10 @@ TrainState load_checkpoint(const std::string& path, CheckpointInfo* info) {
   const bool particles = (flags & kFlagParticles) != 0;
   try {
     std::istringstream in(payload, std::ios::binary);
-    boost::archive::binary_iarchive ar(in);
-    serialize_state(ar, state, particles);
+    boost::archive::binary_iarchive ar(in, boost::archive::no_header);
+    Budget budget{length};
+    serialize_state(ar, state, particles, budget);
+    if (in.peek() != std::char_traits<char>::eof()) throw std::runtime_error("bytes left over after the state");
   } catch (const std::exception& e) {
     fail(path, std::string("cannot decode the payload (") + e.what() + ")");
   }

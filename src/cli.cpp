@@ -105,7 +105,7 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("data", val(&r.cfg.data, d.data), "folder with the MNIST IDX files (raw or .gz)")
     ("train-samples", val(&r.cfg.train_samples, d.train_samples), "use the first N training examples (0: all 50000)")
     ("valid-samples", val(&r.cfg.valid_samples, d.valid_samples), "use the first N validation examples (0: all 10000)")
-    ("threads", val(&r.cfg.threads, d.threads), "worker threads (0: all hardware threads)")
+    ("threads", val(&r.cfg.threads, d.threads), "worker threads (default: all this process may use)")
     ("chunk", val(&r.cfg.chunk, d.chunk), "samples per training task (fixed; results do not depend on --threads)")
     ("eval-chunk", val(&r.cfg.eval_chunk, d.eval_chunk), "samples per evaluation task")
     ("metrics", val(&r.cfg.metrics, d.metrics), "write one JSON object per epoch to this file (appended to on --resume)")
@@ -145,7 +145,7 @@ po::options_description eval_options(EvalArgs& a) {
     ("checkpoint", val(&a.checkpoint, a.checkpoint), "the checkpoint to evaluate")
     ("split", val(&a.split, a.split), "train, valid or test")
     ("data", val(&a.data, a.data), "MNIST folder (default: the one the run was trained with)")
-    ("threads", val(&a.threads, a.threads), "worker threads (0: all hardware threads)")
+    ("threads", val(&a.threads, a.threads), "worker threads (default: all this process may use)")
     ("steps", val(&a.steps, a.steps), "free-phase steps (0: n-free from particles, test-steps from zero)")
     ("from-zero", val(&a.from_zero, a.from_zero), "start from zero states even where particles were saved");
   // clang-format on
@@ -210,6 +210,7 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, co
     // A resumed run continues the stored run; what stopped it is not carried over.
     d.resume = defaults(cmd).resume;
     d.max_minibatches = defaults(cmd).max_minibatches;
+    d.threads = defaults(cmd).threads;  // this machine's, not the one the run started on
   }
   const po::options_description opts = make_options(r, d, cmd);
   const po::variables_map vm = parse_words(args, opts, cmd == Command::Train ? "train" : "bench", nullptr);
@@ -236,7 +237,7 @@ EvalArgs parse_eval_args(const std::vector<std::string>& args) {
   if (a.checkpoint.empty()) throw ConfigError("option '--checkpoint': expected a checkpoint file, found none");
   if (a.split != "train" && a.split != "valid" && a.split != "test")
     throw ConfigError("option '--split': expected train, valid or test, found '" + a.split + "'");
-  if (a.threads < 0) throw ConfigError("option '--threads': expected 0 (all) or a count, found " + text(a.threads));
+  if (a.threads < 1) throw ConfigError("option '--threads': expected a thread count >= 1, found " + text(a.threads));
   if (a.steps < 0) throw ConfigError("option '--steps': expected 0 (default) or a count, found " + text(a.steps));
   return a;
 }

@@ -46,7 +46,7 @@ int run_eval(const Words& args, std::ostream& out) {
   CheckpointInfo info;
   TrainState st = load_checkpoint(a.checkpoint, &info);
   if (!a.data.empty()) st.cfg.data = a.data;
-  const int threads = a.threads > 0 ? a.threads : tbb::info::default_concurrency();
+  const int threads = a.threads;
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
   const Splits data = load_mnist(st.cfg.data, st.cfg.train_samples, st.cfg.valid_samples);
   // Particles exist for the training and validation splits only, and only in full checkpoints.

@@ -1,5 +1,9 @@
 #include "eqprop/config.hpp"
 
+#include <tbb/info.h>
+
+#include <unistd.h>
+
 #include <cmath>
 #include <sstream>
 
@@ -41,7 +45,7 @@ void Config::validate() const {
           "0 (all) or a count up to 10000");
   const int n_train = train_samples == 0 ? 50000 : train_samples;
   require(batch <= n_train, "batch", batch, "a size no larger than the training set");
-  require(threads >= 0 && threads <= 4096, "threads", threads, "0 (all hardware threads) or 1..4096");
+  require(threads >= 1 && threads <= 4096, "threads", threads, "a thread count in 1..4096");
   require(chunk > 0, "chunk", chunk, "a size > 0");
   require(eval_chunk > 0 && eval_chunk <= 10000, "eval-chunk", eval_chunk, "a size in 1..10000");
   require(!data.empty(), "data", "an empty path", "a folder");
@@ -50,6 +54,45 @@ void Config::validate() const {
   require(checkpoint_every == 0 || !checkpoint.empty(), "checkpoint-every", checkpoint_every,
           "0 unless --checkpoint names a file");
 }
+
+namespace {
+struct MemoryParts {
+  double data, weights, particles;
+};
+MemoryParts memory_parts(const Config& cfg) {
+  const auto n = cfg.layer_sizes();
+  double weights = 0, units = 0;
+  for (std::size_t k = 1; k < n.size(); ++k) {
+    weights += double(n[k - 1]) * n[k] + n[k];
+    units += n[k];
+  }
+  const double examples = (cfg.train_samples ? cfg.train_samples : 50000) + (cfg.valid_samples ? cfg.valid_samples : 10000);
+  // 60,000 training + 10,000 test images of 784 floats, and a copy while the split is cut.
+  const double data = 2.0 * 70000 * 784 * sizeof(float);
+  return {data, 3.0 * weights * sizeof(float), (cfg.checkpoint_particles ? 2.0 : 1.0) * examples * units * sizeof(float)};
+}
+double gib(double bytes) { return bytes / (1024.0 * 1024.0 * 1024.0); }
+}  // namespace
+
+double memory_estimate(const Config& cfg) {
+  const MemoryParts p = memory_parts(cfg);
+  return p.data + p.weights + p.particles;
+}
+
+void check_memory(const Config& cfg) {
+  const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  const MemoryParts p = memory_parts(cfg);
+  const double need = p.data + p.weights + p.particles;
+  if (have <= 0 || need <= have) return;
+  std::ostringstream os;
+  os.precision(3);
+  os << "config key 'hidden': the run needs about " << gib(need) << " GiB (weights " << gib(p.weights)
+     << ", persistent particles " << gib(p.particles) << ", data " << gib(p.data) << "), this machine has "
+     << gib(have) << " GiB";
+  throw ConfigError(os.str());
+}
+
+int hardware_threads() { return tbb::info::default_concurrency(); }
 
 std::vector<int> Config::layer_sizes() const {
   std::vector<int> s{784};

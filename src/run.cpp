@@ -42,9 +42,10 @@ int run_train(const Words& args, std::ostream& out, std::ostream& err) {
     return 0;
   }
   // Everything that can fail cheaply fails before the data is loaded and training starts.
+  check_memory(cfg);
   if (!cfg.checkpoint.empty()) check_checkpoint_writable(cfg.checkpoint);
   MetricsFile metrics(cfg.metrics, /*append=*/resumed.has_value());
-  const int threads = cfg.threads > 0 ? cfg.threads : tbb::info::default_concurrency();
+  const int threads = cfg.threads;
   // The one TBB limit of the whole run; every parallel_for below respects it.
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
 

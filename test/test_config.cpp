@@ -105,6 +105,7 @@ TEST_CASE("bad options and values are refused, naming the key") {
       {{"--alphas", "0.1"}, "alphas"},
       {{"--alphas", "0.1 0.05 0.01"}, "alphas"},
       {{"--threads", "-1"}, "threads"},
+      {{"--threads", "0"}, "threads"},
       {{"--chunk", "0"}, "chunk"},
       {{"--train-samples", "10", "--batch", "20", "--chunk", "5"}, "batch"},
       {{"--seed", "-4"}, "seed"},

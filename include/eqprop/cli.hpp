@@ -25,7 +25,7 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd = C
 
 struct EvalArgs {
   std::string checkpoint, split = "test", data;  // data "": the checkpoint's data folder
-  int threads = 0, steps = 0;
+  int threads = hardware_threads(), steps = 0;
   bool from_zero = false, help = false;
 };
 EvalArgs parse_eval_args(const std::vector<std::string>& args);

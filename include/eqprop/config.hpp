@@ -11,6 +11,9 @@ namespace eqprop {
 enum class Nudging { OneSided, Symmetric };
 enum class BetaSign { Random, Positive };
 
+// The threads this process may use (affinity and cgroup limits included): the default of --threads.
+int hardware_threads();
+
 struct Config {
   // Architecture: 784 - hidden... - 10.
   std::vector<int> hidden{500};         // hidden layer sizes, input to output
@@ -32,7 +35,7 @@ struct Config {
   int train_samples = 0;                // use only the first N training examples (0: all 50,000)
   int valid_samples = 0;                // use only the first N validation examples (0: all 10,000)
   // Engine.
-  int threads = 0;                      // TBB worker limit (0: all hardware threads)
+  int threads = hardware_threads();     // TBB worker limit for the whole run
   int chunk = 10;                       // samples per training task (fixed, not per thread; capped at batch)
   int eval_chunk = 250;                 // samples per task in evaluation
   // Output and run control.
@@ -49,6 +52,14 @@ struct Config {
   // Layer sizes including input (784) and output (10).
   std::vector<int> layer_sizes() const;
 };
+
+// Bytes a training run with cfg holds at its peak: the data set while it is being split,
+// the weights three times (live, the epoch's start, the checkpoint buffer) and the particles
+// twice (live, the checkpoint buffer).
+double memory_estimate(const Config& cfg);
+// Throws ConfigError, with the estimate and its parts, when memory_estimate(cfg) exceeds the
+// machine's physical memory: refused before anything is allocated.
+void check_memory(const Config& cfg);
 
 std::string to_string(Nudging n);
 std::string to_string(BetaSign s);
