@@ -187,6 +187,9 @@ void check_consistent(const std::string& path, const TrainState& s, bool particl
     if (std::size_t(s.train_particles.capacity) != s.order.size()) bad("training particles and example order disagree");
   }
 }
+[[noreturn]] void fail_write(const std::string& path, const std::string& what) {
+  throw CheckpointWriteError("checkpoint '" + path + "': " + what);
+}
 std::string sys_error() { return std::strerror(errno); }
 
 // Writes all of buf to fd, or returns false with errno set.
@@ -242,23 +245,23 @@ void save_checkpoint(const std::string& path, const TrainState& state, bool with
 
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) fail(path, "cannot create '" + tmp + "': " + sys_error() + "; the previous checkpoint is kept");
+  if (fd < 0) fail_write(path, "cannot create '" + tmp + "': " + sys_error() + "; the previous checkpoint is kept");
   const bool ok = write_all(fd, reinterpret_cast<const char*>(header), kHeaderBytes) &&
                   write_all(fd, payload.data(), payload.size()) && ::fsync(fd) == 0;
   const std::string err = ok ? "" : sys_error();
   if (::close(fd) != 0 && ok) {
     const std::string close_err = sys_error();
     ::unlink(tmp.c_str());
-    fail(path, "writing '" + tmp + "' failed: " + close_err + "; the previous checkpoint is kept");
+    fail_write(path, "writing '" + tmp + "' failed: " + close_err + "; the previous checkpoint is kept");
   }
   if (!ok) {
     ::unlink(tmp.c_str());
-    fail(path, "writing '" + tmp + "' failed: " + err + "; the previous checkpoint is kept");
+    fail_write(path, "writing '" + tmp + "' failed: " + err + "; the previous checkpoint is kept");
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string e = sys_error();
     ::unlink(tmp.c_str());
-    fail(path, "renaming '" + tmp + "' failed: " + e + "; the previous checkpoint is kept");
+    fail_write(path, "renaming '" + tmp + "' failed: " + e + "; the previous checkpoint is kept");
   }
   // The rename is durable only once the folder's entry is on disk.
   const int dfd = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY);

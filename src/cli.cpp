@@ -203,7 +203,7 @@ po::variables_map parse_words(const std::vector<std::string>& args, const po::op
 
 }  // namespace
 
-TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, const Config* base) {
+TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, const Config* base, bool validate) {
   RawOptions r;
   Config d = base ? *base : defaults(cmd);
   if (base) {
@@ -223,7 +223,7 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, co
   r.cfg.nudging = parse_nudging(r.nudging);
   r.cfg.beta_sign = parse_beta_sign(r.beta_sign);
   r.cfg.seed = parse_seed(r.seed);
-  r.cfg.validate();
+  if (validate) r.cfg.validate();
   out.cfg = r.cfg;
   return out;
 }

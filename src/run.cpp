@@ -22,7 +22,7 @@ namespace eqprop {
 
 int run_train(const Words& args, std::ostream& out, std::ostream& err) {
   using clock = std::chrono::steady_clock;
-  TrainArgs a = parse_train_args(args, Command::Train);
+  TrainArgs a = parse_train_args(args, Command::Train, nullptr, /*validate=*/false);
   if (a.help) {
     out << help_text(Command::Train);
     return 0;
@@ -35,6 +35,8 @@ int run_train(const Words& args, std::ostream& out, std::ostream& err) {
     const std::string from = a.cfg.resume;
     a = parse_train_args(args, Command::Train, &resumed->cfg);
     a.cfg.resume = from;
+  } else {
+    a = parse_train_args(args, Command::Train);
   }
   const Config& cfg = a.cfg;
   if (a.dump_config) {
@@ -79,6 +81,7 @@ int run_train(const Words& args, std::ostream& out, std::ostream& err) {
   bool limit_reached = false;
   auto save = [&] {
     if (cfg.checkpoint.empty()) return;
+    trainer->check_parameters();
     save_checkpoint(cfg.checkpoint, trainer->state(), cfg.checkpoint_particles);
   };
   // Saves, says why the run stopped and how to continue, and gives the exit code.

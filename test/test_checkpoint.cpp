@@ -191,7 +191,7 @@ TEST_CASE("a failed write keeps the previous checkpoint and leaves no .tmp behin
   std::string msg;
   try {
     eqprop::save_checkpoint(path, t.state(), true);
-  } catch (const eqprop::CheckpointError& e) {
+  } catch (const eqprop::CheckpointWriteError& e) {
     msg = e.what();
   }
   CAPTURE(msg);

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -248,4 +249,155 @@ TEST_CASE("bad checkpoints and commands exit 2 naming the problem") {
     CAPTURE(cmd);
     CHECK(run(cmd).code == 0);
   }
+}
+
+namespace {
+// A data folder whose files link to the real MNIST, except `broken`, written with `bytes`.
+std::string data_with(const test::TempDir& dir, const std::string& broken, const std::string& bytes) {
+  const std::string d = dir.file("data");
+  std::filesystem::create_directories(d);
+  for (const char* f : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                        "t10k-labels-idx1-ubyte"}) {
+    std::filesystem::remove(d + "/" + f);
+    if (f == broken) continue;
+    std::filesystem::create_symlink(std::filesystem::absolute(test::mnist_dir() + "/" + f), d + "/" + f);
+  }
+  if (!bytes.empty() || broken.find("empty") == std::string::npos) test::write_file(d + "/" + broken, bytes);
+  return d;
+}
+std::string head_of(const std::string& path, std::size_t n) {
+  std::ifstream in(path, std::ios::binary);
+  std::string s(n, '\0');
+  in.read(s.data(), static_cast<std::streamsize>(n));
+  s.resize(static_cast<std::size_t>(in.gcount()));
+  return s;
+}
+}  // namespace
+
+TEST_CASE("every malformed data file: exit 2 before training, naming the file and the problem") {
+  test::TempDir dir;
+  const std::string labels = file_bytes(test::mnist_dir() + "/t10k-labels-idx1-ubyte");
+  const std::string images = file_bytes(test::mnist_dir() + "/t10k-images-idx3-ubyte");
+  std::string bad_label = labels;
+  bad_label[8 + 1234] = 11;
+  std::string wrong_magic = labels;
+  wrong_magic[3] = 0x03;
+  std::string fewer_labels = labels.substr(0, labels.size() - 1);
+  fewer_labels[7] = static_cast<char>(0x0f);  // header says 9999 labels, and the file holds 9999
+  fewer_labels[6] = static_cast<char>(0x27);
+  std::string small_images = images.substr(0, 16 + 10000 * 400);
+  small_images[11] = 20;  // 10000 images of 20 x 20
+  small_images[15] = 20;
+  std::string absurd = images.substr(0, 16);
+  absurd[4] = absurd[5] = absurd[6] = absurd[7] = static_cast<char>(0xff);  // 4294967295 images
+  std::string lying_rows = images;
+  lying_rows[11] = 29;  // 28 x 29 pixels claimed: sizes disagree
+  struct Case {
+    const char* file;
+    std::string bytes;
+    const char* expect;
+  };
+  const std::vector<Case> cases = {
+      {"t10k-labels-idx1-ubyte", bad_label, "label 11 at index 1234 is outside 0-9"},
+      {"t10k-labels-idx1-ubyte", wrong_magic, "wrong magic number"},
+      {"t10k-labels-idx1-ubyte", fewer_labels, "10000 images but 9999 labels"},
+      {"t10k-images-idx3-ubyte", images.substr(0, images.size() - 100), "truncated"},
+      {"t10k-images-idx3-ubyte", lying_rows, "truncated"},
+      {"t10k-images-idx3-ubyte", small_images, "images are 20x20, the network expects 28x28"},
+      {"t10k-images-idx3-ubyte", absurd, "implausible image dimensions"},
+      {"train-images-idx3-ubyte", head_of(test::mnist_dir() + "/train-images-idx3-ubyte", 1 << 20), "truncated"},
+      {"train-labels-idx1-ubyte", "", "ends inside the header"},
+      {"t10k-labels-idx1-ubyte", std::string(), "ends inside the header"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.file);
+    CAPTURE(c.expect);
+    const std::string d = data_with(dir, c.file, c.bytes);
+    const auto r = run("train --data " + d + kTiny + " --epochs 1");
+    CAPTURE(r.output);
+    CHECK(r.code == 2);
+    CHECK(contains(r.output, c.file));
+    CHECK(contains(r.output, c.expect));
+    CHECK_FALSE(contains(r.output, "epoch  train_err%"));  // refused before training
+  }
+  // A folder where a file is expected, and a missing file.
+  std::string d = data_with(dir, "t10k-labels-idx1-ubyte", "x");
+  std::filesystem::remove(d + "/t10k-labels-idx1-ubyte");
+  std::filesystem::create_directory(d + "/t10k-labels-idx1-ubyte");
+  auto r = run("train --data " + d + kTiny);
+  CHECK(r.code == 2);
+  CHECK(contains(r.output, "not a regular file"));
+  std::filesystem::remove(d + "/t10k-labels-idx1-ubyte");
+  r = run("train --data " + d + kTiny);
+  CHECK(r.code == 2);
+  CHECK(contains(r.output, "no such file (hint: run tools/fetch_mnist.sh"));
+}
+
+TEST_CASE("config and checkpoint refusals through the binary: exit 2 with the key or file named") {
+  test::TempDir dir;
+  test::write_file(dir.file("bad.cfg"), "hidden = 500\nlearning-rate = 0.1\n");
+  struct Case {
+    std::string args;
+    const char* expect;
+  };
+  const std::vector<Case> cases = {
+      {"train --config " + dir.file("bad.cfg"), "learning-rate"},
+      {"train --epochs 3x", "epochs"},
+      {"train --eps -0.5", "eps"},
+      {"train --beta 0", "beta"},
+      {"train --batch 0", "batch"},
+      {"train --n-free 0", "n-free"},
+      {"train --hidden '500 -3'", "hidden"},
+      {"train --alphas '0.1 0.05 0.01'", "expected 2 learning rates"},
+      {"train --train-samples 100 --batch 200", "batch"},
+      {"train --threads 0", "threads"},
+      {"train --hidden '100000 100000' --alphas '0.1 0.1 0.1'", "GiB"},
+      {"train " + data_arg() + kTiny + " --checkpoint /proc/eqprop-test.ck", "cannot create"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.args);
+    const auto r = run(c.args);
+    CAPTURE(r.output);
+    CHECK(r.code == 2);
+    CHECK(contains(r.output, c.expect));
+    CHECK_FALSE(contains(r.output, "epoch  train_err%"));
+  }
+}
+
+TEST_CASE("divergence after a good epoch keeps the last good checkpoint") {
+  test::TempDir dir;
+  const std::string ck = dir.file("c.ck");
+  REQUIRE(run("train " + data_arg() + kTiny + " --epochs 1 --checkpoint " + ck).code == 0);
+  const std::string good = file_bytes(ck);
+  auto r = run("train --resume " + ck + " --epochs 3 --alphas '1e38 1e38'");
+  CAPTURE(r.output);
+  CHECK(r.code == 1);
+  CHECK(contains(r.output, "diverged in epoch 2"));
+  CHECK(contains(r.output, "layer"));
+  CHECK(file_bytes(ck) == good);
+  CHECK(run("info " + ck).code == 0);
+  // Checkpointing every minibatch: whatever was written last holds finite parameters only.
+  r = run("train --resume " + ck + " --epochs 3 --checkpoint-every 1 --alphas '1e38 1e38'");
+  CHECK(r.code == 1);
+  REQUIRE(run("export " + ck + " --npz " + dir.file("m.npz")).code == 0);
+  for (const auto& a : eqprop::read_npz(dir.file("m.npz")))
+    for (float v : a.data) REQUIRE(std::isfinite(v));
+}
+
+TEST_CASE("a checkpoint write that fails (device full) keeps the previous checkpoint, exit 1") {
+  test::TempDir dir;
+  const std::string ck = dir.file("c.ck");
+  const pid_t pid = spawn("train " + data_arg() + kLong + " --checkpoint " + ck, dir.file("log"));
+  for (int i = 0; i < 5000 && !std::filesystem::exists(ck); ++i) usleep(1000);
+  // From now on every write of the next checkpoint lands on a full device.
+  REQUIRE(symlink("/dev/full", (ck + ".tmp").c_str()) == 0);
+  const int code = wait_exit(pid);
+  const std::string log = file_bytes(dir.file("log"));
+  CAPTURE(log);
+  CHECK(code == 1);
+  CHECK(contains(log, "No space left on device; the previous checkpoint is kept"));
+  const auto info = run("info " + ck);
+  CHECK(info.code == 0);
+  CHECK(contains(info.output, "1 of 40 epochs done"));
+  CHECK_FALSE(std::filesystem::exists(ck + ".tmp"));
 }

@@ -13,8 +13,13 @@
 
 namespace eqprop {
 
+// A checkpoint that cannot be read, or a checkpoint path that cannot be used (bad input: exit 2).
 struct CheckpointError : InputError {
   using InputError::InputError;
+};
+// Writing a checkpoint failed midway (a full disk, say): the previous file is kept (exit 1).
+struct CheckpointWriteError : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 constexpr std::uint32_t kCheckpointFormat = 1;
@@ -26,8 +31,8 @@ struct CheckpointInfo {
 };
 
 // with_particles = false writes a model-only file (particles restart from zero on resume).
-// Throws CheckpointError naming the path and the system error; the previous file at path
-// is then untouched and no PATH.tmp is left behind.
+// Throws CheckpointWriteError naming the path and the system error; the previous file at
+// path is then untouched and no PATH.tmp is left behind.
 void save_checkpoint(const std::string& path, const TrainState& state, bool with_particles);
 // Throws CheckpointError on a missing, truncated, corrupted, foreign or newer file.
 TrainState load_checkpoint(const std::string& path, CheckpointInfo* info = nullptr);

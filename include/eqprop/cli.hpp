@@ -20,8 +20,9 @@ struct TrainArgs {
 // args: the words after `eqprop train`. Throws ConfigError on any bad option or value.
 // bench takes the same options, with 5000 training samples by default. base: the defaults
 // to layer the config file and command line over (a resumed checkpoint's configuration).
+// validate = false: only to find --resume before the checkpoint's configuration is known.
 TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd = Command::Train,
-                           const Config* base = nullptr);
+                           const Config* base = nullptr, bool validate = true);
 
 struct EvalArgs {
   std::string checkpoint, split = "test", data;  // data "": the checkpoint's data folder

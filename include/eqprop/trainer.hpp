@@ -49,6 +49,10 @@ class Trainer {
   // Free phase of `steps` from zero states (particles == nullptr) or from particles (written back).
   StateStats evaluate(const Dataset& data, int steps, Particles* particles);
 
+  // Throws DivergenceError naming the layer and epoch if a weight or bias is NaN or infinite:
+  // called before every checkpoint, so a diverged state never replaces a good file.
+  void check_parameters() const { check_finite("before writing a checkpoint", false); }
+
   const TrainState& state() const { return st_; }
   const Network& network() const { return st_.net; }
   int train_chunk() const { return std::min(st_.cfg.chunk, st_.cfg.batch); }
