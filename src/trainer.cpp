@@ -1,7 +1,5 @@
 #include "eqprop/trainer.hpp"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,6 +10,7 @@
 
 #include "eqprop/blas.hpp"
 #include "eqprop/error.hpp"
+#include "eqprop/parallel.hpp"
 #include "eqprop/update.hpp"
 #include <tbb/global_control.h>
 
@@ -33,15 +32,10 @@ void copy_rows(const LayerStates<float>& from, int from_row, LayerStates<float>&
 template <typename Body>
 void for_each_chunk(int n, int chunk, Body&& body) {
   const int chunks = (n + chunk - 1) / chunk;
-  tbb::parallel_for(
-      tbb::blocked_range<int>(0, chunks, 1),
-      [&](const tbb::blocked_range<int>& r) {
-        for (int c = r.begin(); c != r.end(); ++c) {
-          const int first = c * chunk;
-          body(c, first, std::min(chunk, n - first));
-        }
-      },
-      tbb::simple_partitioner());
+  parallel_for_index(static_cast<std::size_t>(chunks), [&](std::size_t i) {
+    const int c = static_cast<int>(i), first = c * chunk;
+    body(c, first, std::min(chunk, n - first));
+  });
 }
 
 StateStats sum_in_order(const std::vector<StateStats>& parts) {
@@ -152,13 +146,9 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   }
   // x W_1 + b_1 for the whole minibatch, in fixed column blocks of W_1: W_1 (the largest
   // matrix) is read and packed by OpenBLAS once per minibatch instead of once per chunk.
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, drive_blocks_.size(), 1),
-      [&](const tbb::blocked_range<std::size_t>& r) {
-        for (std::size_t b = r.begin(); b != r.end(); ++b)
-          clamped_drive(st_.net, mb_x_.data(), B, mb_drive1_.data(), drive_blocks_[b].first, drive_blocks_[b].second);
-      },
-      tbb::simple_partitioner());
+  parallel_for_index(drive_blocks_.size(), [&](std::size_t b) {
+    clamped_drive(st_.net, mb_x_.data(), B, mb_drive1_.data(), drive_blocks_[b].first, drive_blocks_[b].second);
+  });
   for_each_chunk(B, train_chunk(), [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
     const float* x = mb_x_.data() + std::size_t(first) * kInputs;   // [rows x 784]

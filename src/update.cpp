@@ -1,11 +1,10 @@
 #include "eqprop/update.hpp"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 
 #include "eqprop/blas.hpp"
+#include "eqprop/parallel.hpp"
 
 namespace eqprop {
 namespace {
@@ -43,36 +42,31 @@ template <typename T>
 void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const T* x, const LayerStates<T>& a,
                const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff, const T* diff1) {
   const int n0 = net.sizes[0], n1 = net.sizes[1];
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, blocks.size(), 1),
-      [&](const tbb::blocked_range<std::size_t>& r) {
-        for (std::size_t i = r.begin(); i != r.end(); ++i) {
-          const UpdateBlock& blk = blocks[i];
-          const int k = blk.k, n_pre = net.sizes[k - 1], n_post = net.sizes[k];
-          const T c = alphas[k - 1] / (beta_diff * T(B));
-          if (blk.m == 0) {
-            // Bias: sum over samples in sample order, in double so B terms keep their precision.
-            for (int j = 0; j < n_post; ++j) {
-              double s = 0;
-              for (int s_i = 0; s_i < B; ++s_i) s += double(a.row(k, s_i)[j]) - double(b.row(k, s_i)[j]);
-              net.b[k][j] += static_cast<T>(c * s);
-            }
-            continue;
-          }
-          // Rows r0..r0+m of W are columns r0..r0+m of the [B x n_pre] pre-synaptic states.
-          T* W = net.W[k].data() + std::size_t(blk.r0) * n_post;  // [m x n_post] of [n_pre x n_post]
-          if (k == 1) {
-            // The input is the same in both phases: x^T h^a - x^T h^b = x^T (h^a - h^b).
-            gemm(Trans::Yes, Trans::No, blk.m, n_post, B, c, x + blk.r0, n0, diff1, n1, T(1), W, n_post);
-          } else {
-            gemm(Trans::Yes, Trans::No, blk.m, n_post, B, c, a.h[k - 1].data() + blk.r0, n_pre, a.h[k].data(),
-                 n_post, T(1), W, n_post);
-            gemm(Trans::Yes, Trans::No, blk.m, n_post, B, -c, b.h[k - 1].data() + blk.r0, n_pre, b.h[k].data(),
-                 n_post, T(1), W, n_post);
-          }
-        }
-      },
-      tbb::simple_partitioner());
+  parallel_for_index(blocks.size(), [&](std::size_t i) {
+    const UpdateBlock& blk = blocks[i];
+    const int k = blk.k, n_pre = net.sizes[k - 1], n_post = net.sizes[k];
+    const T c = alphas[k - 1] / (beta_diff * T(B));
+    if (blk.m == 0) {
+      // Bias: sum over samples in sample order, in double so B terms keep their precision.
+      for (int j = 0; j < n_post; ++j) {
+        double s = 0;
+        for (int s_i = 0; s_i < B; ++s_i) s += double(a.row(k, s_i)[j]) - double(b.row(k, s_i)[j]);
+        net.b[k][j] += static_cast<T>(c * s);
+      }
+      return;
+    }
+    // Rows r0..r0+m of W are columns r0..r0+m of the [B x n_pre] pre-synaptic states.
+    T* W = net.W[k].data() + std::size_t(blk.r0) * n_post;  // [m x n_post] of [n_pre x n_post]
+    if (k == 1) {
+      // The input is the same in both phases: x^T h^a - x^T h^b = x^T (h^a - h^b).
+      gemm(Trans::Yes, Trans::No, blk.m, n_post, B, c, x + blk.r0, n0, diff1, n1, T(1), W, n_post);
+    } else {
+      gemm(Trans::Yes, Trans::No, blk.m, n_post, B, c, a.h[k - 1].data() + blk.r0, n_pre, a.h[k].data(), n_post,
+           T(1), W, n_post);
+      gemm(Trans::Yes, Trans::No, blk.m, n_post, B, -c, b.h[k - 1].data() + blk.r0, n_pre, b.h[k].data(), n_post,
+           T(1), W, n_post);
+    }
+  });
 }
 
 template void layer1_difference(const LayerStates<float>&, const LayerStates<float>&, int, int, float*);

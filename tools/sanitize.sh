@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds eqprop with sanitizers in its own folder and runs tests there.
+#
+#   tools/sanitize.sh asan   # AddressSanitizer + UndefinedBehaviorSanitizer, the whole suite
+#   tools/sanitize.sh tsan   # ThreadSanitizer, the tests that run threads (trainer, checkpoint)
+#
+# UBSan findings abort (-fno-sanitize-recover), so any finding fails its test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind=${1:-asan}
+tools/setup.sh >/dev/null
+case "$kind" in
+  asan)
+    dir=build-asan
+    [ -f $dir/build.ninja ] || meson setup $dir --buildtype=debugoptimized -Db_sanitize=address,undefined \
+      -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all >/dev/null
+    ninja -C $dir >/dev/null
+    # OpenBLAS and oneTBB keep thread pools and buffers until exit: not leaks of ours.
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
+    export LSAN_OPTIONS=suppressions=$PWD/tools/sanitizers/lsan.supp:print_suppressions=0
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    meson test -C $dir --print-errorlogs --timeout-multiplier 4 "${@:2}"
+    ;;
+  tsan)
+    dir=build-tsan
+    [ -f $dir/build.ninja ] || meson setup $dir --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false >/dev/null
+    ninja -C $dir >/dev/null
+    export TSAN_OPTIONS="suppressions=$PWD/tools/sanitizers/tsan.supp halt_on_error=1 history_size=7"
+    meson test -C $dir --print-errorlogs --timeout-multiplier 6 trainer checkpoint "${@:2}"
+    ;;
+  *) echo "sanitize: expected asan or tsan, found '$kind'" >&2; exit 2 ;;
+esac
