@@ -92,7 +92,12 @@ void check_memory(const Config& cfg) {
   throw ConfigError(os.str());
 }
 
-int hardware_threads() { return tbb::info::default_concurrency(); }
+int hardware_threads() {
+  // Asked once: the answer (affinity, cgroup limits) does not change during a run, and every
+  // default Config asks for it.
+  static const int threads = tbb::info::default_concurrency();
+  return threads;
+}
 
 std::vector<int> Config::layer_sizes() const {
   std::vector<int> s{784};
