@@ -37,7 +37,9 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t for $seconds s"
   build-fuzz/fuzz/$t "$work/$t" -max_total_time="$seconds" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix=build-fuzz/findings/$t- -print_final_stats=1 2> "$work/$t.log" ||
-    { tail -40 "$work/$t.log" >&2; echo "fuzz: $t FOUND A PROBLEM (input in build-fuzz/findings/)" >&2; exit 1; }
+    { tail -40 "$work/$t.log" >&2; echo "fuzz: $t FOUND A PROBLEM (input in build-fuzz/findings/)" >&2;
+      echo "fuzz: 0 passed, 1 failed"; exit 1; }
   grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$work/$t.log" | tail -2
 done
 echo "fuzz: no findings"
+echo "fuzz: ${#targets[@]} passed, 0 failed"

@@ -8,6 +8,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-asan}
+# Runs a meson test command and ends with one '<kind>: N passed, N failed' line.
+summarize() {
+  local log status=0
+  log=$(mktemp)
+  "$@" 2>&1 | tee "$log" || status=$?
+  echo "$kind: $(awk '/^Ok:/ {print $2}' "$log") passed, $(awk '/^(Fail|Timeout|Unexpected Pass):/ {n += $NF} END {print n + 0}' "$log") failed"
+  rm -f "$log"
+  return $status
+}
 tools/setup.sh >/dev/null
 case "$kind" in
   asan)
@@ -19,14 +28,14 @@ case "$kind" in
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
     export LSAN_OPTIONS=suppressions=$PWD/tools/sanitizers/lsan.supp:print_suppressions=0
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    meson test -C $dir --print-errorlogs --timeout-multiplier 4 "${@:2}"
+    summarize meson test -C $dir --print-errorlogs --timeout-multiplier 4 "${@:2}"
     ;;
   tsan)
     dir=build-tsan
     [ -f $dir/build.ninja ] || meson setup $dir --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false >/dev/null
     ninja -C $dir >/dev/null
     export TSAN_OPTIONS="suppressions=$PWD/tools/sanitizers/tsan.supp halt_on_error=1 history_size=7"
-    meson test -C $dir --print-errorlogs --timeout-multiplier 6 trainer checkpoint "${@:2}"
+    summarize meson test -C $dir --print-errorlogs --timeout-multiplier 6 trainer checkpoint "${@:2}"
     ;;
   *) echo "sanitize: expected asan or tsan, found '$kind'" >&2; exit 2 ;;
 esac
