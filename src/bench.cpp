@@ -1,7 +1,6 @@
 #include "eqprop/bench.hpp"
 
 #include <tbb/global_control.h>
-#include <tbb/info.h>
 
 #include <algorithm>
 #include <chrono>

@@ -1,6 +1,5 @@
 // The commands around training: bench, eval, info, export.
 #include <tbb/global_control.h>
-#include <tbb/info.h>
 
 #include <chrono>
 #include <ostream>

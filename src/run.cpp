@@ -1,7 +1,6 @@
 // The `train` command: configuration (with --resume layering), data, the epoch loop with
 // progress, checkpoints and stop requests, and the final test evaluation.
 #include <tbb/global_control.h>
-#include <tbb/info.h>
 #include <unistd.h>
 
 #include <algorithm>
