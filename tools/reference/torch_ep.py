@@ -69,7 +69,7 @@ def main():
 
     def relax(h, xw1, steps, beta=0.0, onehot=None):
         for _ in range(steps):
-            new = [None]
+            new = [h[0]]  # the input stays clamped
             for k in range(1, L + 1):
                 drive = xw1 if k == 1 else b[k] + h[k - 1] @ W[k]
                 if k < L:
