@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""The NumPy twin of torch_ep.py: the same EP algorithm and settings (persistent particles,
+random sign of beta, batch 20, fixed order), vectorized over the minibatch with NumPy, as a
+user would write it. A speed baseline and accuracy cross-check for tools/compare.
+
+usage: tools/reference/numpy_ep.py [--data DIR] [--epochs N] [--hidden 500] [--alphas "0.1 0.05"]
+       [--n-free 20] [--n-nudged 4] [--beta 0.5] [--eps 0.5] [--seed S]
+The thread count of NumPy's BLAS is set with OPENBLAS_NUM_THREADS (tools/compare does).
+Prints one line per epoch: epoch, training error, validation error, seconds, samples/s.
+"""
+import argparse
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+
+
+def read_idx(path, magic):
+    with open(path, "rb") as f:
+        data = f.read()
+    found, count = struct.unpack(">II", data[:8])
+    if found != magic:
+        sys.exit(f"numpy_ep: {path}: wrong magic {found:#x}")
+    if magic == 0x803:
+        rows, cols = struct.unpack(">II", data[8:16])
+        return np.frombuffer(data, np.uint8, count * rows * cols, 16).reshape(count, rows * cols)
+    return np.frombuffer(data, np.uint8, count, 8)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default="data/mnist")
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--hidden", default="500")
+    p.add_argument("--alphas", default="0.1 0.05")
+    p.add_argument("--n-free", type=int, default=20)
+    p.add_argument("--n-nudged", type=int, default=4)
+    p.add_argument("--beta", type=float, default=0.5)
+    p.add_argument("--eps", type=float, default=0.5)
+    p.add_argument("--batch", type=int, default=20)
+    p.add_argument("--seed", type=int, default=1)
+    a = p.parse_args()
+    rng = np.random.default_rng(a.seed)
+    f32 = np.float32
+
+    images = read_idx(os.path.join(a.data, "train-images-idx3-ubyte"), 0x803)
+    labels = read_idx(os.path.join(a.data, "train-labels-idx1-ubyte"), 0x801).astype(np.int64)
+    x_all = images.astype(f32) / f32(255)
+    x_tr, y_tr, x_va, y_va = x_all[:50000], labels[:50000], x_all[50000:], labels[50000:]
+
+    sizes = [784] + [int(h) for h in a.hidden.split()] + [10]
+    alphas = [float(v) for v in a.alphas.split()]
+    L = len(sizes) - 1
+    W = [None] + [
+        ((rng.random((sizes[k - 1], sizes[k])) * 2 - 1) * np.sqrt(6.0 / (sizes[k - 1] + sizes[k]))).astype(f32)
+        for k in range(1, L + 1)
+    ]
+    b = [np.zeros(n, f32) for n in sizes]
+    part_tr = [None] + [np.zeros((50000, n), f32) for n in sizes[1:]]
+    part_va = [None] + [np.zeros((10000, n), f32) for n in sizes[1:]]
+    eps, B = f32(a.eps), a.batch
+    eye = np.eye(10, dtype=f32)
+
+    def relax(h, xw1, steps, beta=0.0, onehot=None):
+        for _ in range(steps):
+            new = [h[0]]  # the input stays clamped
+            for k in range(1, L + 1):
+                drive = xw1 if k == 1 else b[k] + h[k - 1] @ W[k]
+                if k < L:
+                    drive = drive + h[k + 1] @ W[k + 1].T
+                v = (1 - eps) * h[k] + eps * drive
+                if k == L and beta != 0.0:
+                    v += f32(2 * eps * beta) * (onehot - h[k])
+                new.append(np.clip(v, 0, 1, out=v))
+            h = new
+        return h
+
+    for epoch in range(1, a.epochs + 1):
+        t0 = time.perf_counter()
+        errors = 0
+        for first in range(0, 50000 - B + 1, B):
+            idx = slice(first, first + B)
+            x, y = x_tr[idx], y_tr[idx]
+            xw1 = x @ W[1] + b[1]  # once per minibatch
+            h0 = relax([x] + [part_tr[k][idx] for k in range(1, L + 1)], xw1, a.n_free)
+            for k in range(1, L + 1):
+                part_tr[k][idx] = h0[k]
+            errors += int((h0[L].argmax(1) != y).sum())
+            beta = a.beta * (1 if rng.random() < 0.5 else -1)
+            hb = relax(h0, xw1, a.n_nudged, beta, eye[y])
+            for k in range(1, L + 1):
+                c = f32(alphas[k - 1] / (beta * B))
+                W[k] += c * (hb[k - 1].T @ hb[k] - h0[k - 1].T @ h0[k])
+                b[k] += c * (hb[k] - h0[k]).sum(0)
+        train_seconds = time.perf_counter() - t0
+        valid_errors = 0
+        for first in range(0, 10000, 1000):
+            idx = slice(first, first + 1000)
+            h = relax([x_va[idx]] + [part_va[k][idx] for k in range(1, L + 1)], x_va[idx] @ W[1] + b[1], a.n_free)
+            for k in range(1, L + 1):
+                part_va[k][idx] = h[k]
+            valid_errors += int((h[L].argmax(1) != y_va[idx]).sum())
+        seconds = time.perf_counter() - t0
+        print(f"epoch {epoch} train_error {100.0 * errors / 50000:.3f} valid_error {valid_errors / 100.0:.2f} "
+              f"seconds {seconds:.2f} samples_per_second {50000 / train_seconds:.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
