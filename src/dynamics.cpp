@@ -33,11 +33,28 @@ void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1) {
 }
 
 template <typename T>
-void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1, int col0, int cols) {
+InputSpan nonzero_span(const T* x, int rows, int n0) {
+  int lo = n0, hi = 0;
+  for (int i = 0; i < rows; ++i) {
+    const T* r = x + std::size_t(i) * n0;
+    int a = 0, b = n0;
+    while (a < lo && r[a] == T(0)) ++a;
+    while (b > std::max(a, hi) && r[b - 1] == T(0)) --b;
+    lo = std::min(lo, a);
+    if (a < n0) hi = std::max(hi, b);
+  }
+  return lo < hi ? InputSpan{lo, hi} : InputSpan{0, 0};
+}
+
+template <typename T>
+void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1, int col0, int cols, InputSpan span) {
   const int n0 = net.sizes[0], n1 = net.sizes[1];
+  const int lo = span.lo, k = span.end(n0) - span.lo;
   for (int i = 0; i < rows; ++i)
     std::memcpy(drive1 + std::size_t(i) * n1 + col0, net.b[1].data() + col0, std::size_t(cols) * sizeof(T));
-  gemm(Trans::No, Trans::No, rows, cols, n0, T(1), x, n0, net.W[1].data() + col0, n1, T(1), drive1 + col0, n1);
+  if (k > 0)
+    gemm(Trans::No, Trans::No, rows, cols, k, T(1), x + lo, n0, net.W[1].data() + std::size_t(lo) * n1 + col0, n1,
+         T(1), drive1 + col0, n1);
 }
 
 std::vector<std::pair<int, int>> column_blocks(int n) {
@@ -155,8 +172,10 @@ template struct LayerStates<float>;
 template struct LayerStates<double>;
 template void clamped_drive(const NetworkT<float>&, const float*, int, float*);
 template void clamped_drive(const NetworkT<double>&, const double*, int, double*);
-template void clamped_drive(const NetworkT<float>&, const float*, int, float*, int, int);
-template void clamped_drive(const NetworkT<double>&, const double*, int, double*, int, int);
+template void clamped_drive(const NetworkT<float>&, const float*, int, float*, int, int, InputSpan);
+template void clamped_drive(const NetworkT<double>&, const double*, int, double*, int, int, InputSpan);
+template InputSpan nonzero_span(const float*, int, int);
+template InputSpan nonzero_span(const double*, int, int);
 template void relax(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&, int, int,
                     float, float, const std::uint8_t*);
 template void relax(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,

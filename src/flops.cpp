@@ -10,9 +10,9 @@ double upper_couplings(const std::vector<int>& n) {
 }
 }  // namespace
 
-double train_flops_per_sample(const Config& cfg) {
+double train_flops_per_sample(const Config& cfg, double input_units) {
   const auto n = cfg.layer_sizes();
-  const double input = 2.0 * n[0] * n[1];
+  const double input = 2.0 * (input_units > 0 ? input_units : n[0]) * n[1];
   const double up = upper_couplings(n);
   const int steps = cfg.n_free + cfg.n_nudged * (cfg.nudging == Nudging::Symmetric ? 2 : 1);
   return input + steps * 4.0 * up + 2.0 * up + input + 4.0 * up;

@@ -146,8 +146,11 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   }
   // x W_1 + b_1 for the whole minibatch, in fixed column blocks of W_1: W_1 (the largest
   // matrix) is read and packed by OpenBLAS once per minibatch instead of once per chunk.
+  const InputSpan span = nonzero_span(mb_x_.data(), B, kInputs);
+  span_units_ += span.end(kInputs) - span.lo;
+  ++span_minibatches_;
   parallel_for_index(drive_blocks_.size(), [&](std::size_t b) {
-    clamped_drive(st_.net, mb_x_.data(), B, mb_drive1_.data(), drive_blocks_[b].first, drive_blocks_[b].second);
+    clamped_drive(st_.net, mb_x_.data(), B, mb_drive1_.data(), drive_blocks_[b].first, drive_blocks_[b].second, span);
   });
   for_each_chunk(B, train_chunk(), [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
@@ -173,9 +176,10 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const auto t_relaxed = std::chrono::steady_clock::now();
   // Reducer: one synchronized update after every chunk has finished relaxing.
   if (symmetric) {
-    ep_update(st_.net, blocks_, mb_x_.data(), mb_nudged_, mb_nudged2_, B, st_.cfg.alphas, 2.f * beta_signed, diff_.data());
+    ep_update(st_.net, blocks_, mb_x_.data(), mb_nudged_, mb_nudged2_, B, st_.cfg.alphas, 2.f * beta_signed, diff_.data(),
+              span);
   } else {
-    ep_update(st_.net, blocks_, mb_x_.data(), mb_nudged_, mb_free_, B, st_.cfg.alphas, beta_signed, diff_.data());
+    ep_update(st_.net, blocks_, mb_x_.data(), mb_nudged_, mb_free_, B, st_.cfg.alphas, beta_signed, diff_.data(), span);
   }
   const auto t_end = std::chrono::steady_clock::now();
   st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();

@@ -24,14 +24,27 @@ struct LayerStates {
   void zero();
 };
 
+// Input units [lo, hi) outside which every input of a minibatch is exactly 0. MNIST digits
+// sit in the middle of the image, so the border rows of pixels are 0 in a whole minibatch of
+// 20 and their terms of x W_1 and x^T (h^a - h^b) are exact zeros: the products skip them.
+// hi < 0 means all units.
+struct InputSpan {
+  int lo = 0, hi = -1;
+  int end(int n0) const { return hi < 0 ? n0 : hi; }
+};
+template <typename T>
+InputSpan nonzero_span(const T* x /*[rows x n0]*/, int rows, int n0);
+
 // drive1 = x W_1 + b_1 for `rows` samples ([rows x n_1]). While the input is clamped this
 // part of layer 1's drive never changes, so it is computed once per relaxation, not per step.
 template <typename T>
 void clamped_drive(const NetworkT<T>& net, const T* x /*[rows x n_0]*/, int rows, T* drive1);
 // The same for columns [col0, col0 + cols) of drive1 only: lets tasks split the product by
 // fixed column blocks of W_1.
+// Only input units in span contribute (the others are 0 in every row of x).
 template <typename T>
-void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1, int col0, int cols);
+void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1, int col0, int cols,
+                   InputSpan span = {});
 // Fixed column blocks (first, count) of an n-column matrix: 12 blocks (they divide evenly
 // among 1, 2, 3, 4, 6 and 12 threads), none narrower than 16 columns.
 std::vector<std::pair<int, int>> column_blocks(int n);

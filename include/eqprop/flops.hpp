@@ -7,14 +7,16 @@
 
 namespace eqprop {
 
-// Per training sample, with n_k the layer sizes, L the number of weight layers and
-// T = n_free + n_nudged * (2 if symmetric else 1) relaxation steps:
-//   x W_1 once:                          2 n_0 n_1
+// Per training sample, with n_k the layer sizes, L the number of weight layers,
+// T = n_free + n_nudged * (2 if symmetric else 1) relaxation steps, and s the input units the
+// products use (n_0, or the mean width of the minibatches' nonzero input span, InputSpan):
+//   x W_1 once:                          2 s n_1
 //   per step, bottom-up and top-down:    T * 4 * sum_{k=2..L} n_{k-1} n_k
 //   energy at the free state:            2 * sum_{k=2..L} n_{k-1} n_k
-//   update, W_1 via x^T (h^a - h^b):      2 n_0 n_1
+//   update, W_1 via x^T (h^a - h^b):      2 s n_1
 //   update, W_k (k >= 2), two products:  4 * sum_{k=2..L} n_{k-1} n_k
-double train_flops_per_sample(const Config& cfg);
+// input_units <= 0 means s = n_0: the dense count.
+double train_flops_per_sample(const Config& cfg, double input_units = 0);
 // Per evaluated sample: 2 n_0 n_1 + steps * 4 sum + 2 sum (energy).
 double eval_flops_per_sample(const Config& cfg, int steps);
 

@@ -57,6 +57,10 @@ class Trainer {
   const Network& network() const { return st_.net; }
   int train_chunk() const { return std::min(st_.cfg.chunk, st_.cfg.batch); }
   int samples_per_epoch() const { return (train_.count / st_.cfg.batch) * st_.cfg.batch; }
+  // Sum over the minibatches trained by this object of the nonzero input span's width, and
+  // their count: the input units the x W_1 and W_1-update products really used (flops.hpp).
+  double span_units() const { return span_units_; }
+  long span_minibatches() const { return span_minibatches_; }
 
  private:
   void allocate_buffers();
@@ -79,6 +83,8 @@ class Trainer {
   std::vector<float> diff_;          // [B x n_1]: h^a_1 - h^b_1, filled by the chunk tasks
   std::vector<UpdateBlock> blocks_;  // the reducer's fixed tasks
   tbb::enumerable_thread_specific<Workspace> workspaces_;
+  double span_units_ = 0;       // not training state: speed accounting only
+  long span_minibatches_ = 0;
 };
 
 }  // namespace eqprop

@@ -25,10 +25,12 @@ void layer1_difference(const LayerStates<T>& a, const LayerStates<T>& b, int fir
 //   W_k += alpha_k / (beta_diff B) * (h^a_{k-1}^T h^a_k - h^b_{k-1}^T h^b_k)
 //   b_k += alpha_k / (beta_diff B) * sum_i (h^a_k - h^b_k)
 // with h_0 = x in both, so layer 1 uses x^T diff1 ([B x n_1], from layer1_difference).
-// The sum over samples runs inside a GEMM (K = B). alphas[k-1] is layer k's rate.
+// The sum over samples runs inside a GEMM (K = B). alphas[k-1] is layer k's rate. Rows of
+// W_1 outside span (input units that are 0 in the whole minibatch) get exact zeros and are
+// skipped.
 template <typename T>
 void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const T* x /*[B x n_0]*/,
                const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
-               const T* diff1);
+               const T* diff1, InputSpan span = {});
 
 }  // namespace eqprop
