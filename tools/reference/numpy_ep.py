@@ -8,47 +8,19 @@ usage: tools/reference/numpy_ep.py [--data DIR] [--epochs N] [--hidden 500] [--a
 The thread count of NumPy's BLAS is set with OPENBLAS_NUM_THREADS (tools/compare does).
 Prints one line per epoch: epoch, training error, validation error, seconds, samples/s.
 """
-import argparse
-import os
-import struct
-import sys
 import time
 
 import numpy as np
 
-
-def read_idx(path, magic):
-    with open(path, "rb") as f:
-        data = f.read()
-    found, count = struct.unpack(">II", data[:8])
-    if found != magic:
-        sys.exit(f"numpy_ep: {path}: wrong magic {found:#x}")
-    if magic == 0x803:
-        rows, cols = struct.unpack(">II", data[8:16])
-        return np.frombuffer(data, np.uint8, count * rows * cols, 16).reshape(count, rows * cols)
-    return np.frombuffer(data, np.uint8, count, 8)
+from ep_common import load_mnist, parse_args
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", default="data/mnist")
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--hidden", default="500")
-    p.add_argument("--alphas", default="0.1 0.05")
-    p.add_argument("--n-free", type=int, default=20)
-    p.add_argument("--n-nudged", type=int, default=4)
-    p.add_argument("--beta", type=float, default=0.5)
-    p.add_argument("--eps", type=float, default=0.5)
-    p.add_argument("--batch", type=int, default=20)
-    p.add_argument("--seed", type=int, default=1)
-    a = p.parse_args()
+    a = parse_args(__doc__.splitlines()[0], threads_option=False)
     rng = np.random.default_rng(a.seed)
     f32 = np.float32
 
-    images = read_idx(os.path.join(a.data, "train-images-idx3-ubyte"), 0x803)
-    labels = read_idx(os.path.join(a.data, "train-labels-idx1-ubyte"), 0x801).astype(np.int64)
-    x_all = images.astype(f32) / f32(255)
-    x_tr, y_tr, x_va, y_va = x_all[:50000], labels[:50000], x_all[50000:], labels[50000:]
+    x_tr, y_tr, x_va, y_va = load_mnist(a.data)
 
     sizes = [784] + [int(h) for h in a.hidden.split()] + [10]
     alphas = [float(v) for v in a.alphas.split()]
