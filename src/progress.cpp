@@ -5,14 +5,18 @@
 
 namespace eqprop {
 
-ProgressLine::ProgressLine(std::ostream& err, bool enabled, bool terminal)
-    : err_(err), enabled_(enabled), terminal_(terminal), last_(std::chrono::steady_clock::now()) {}
+ProgressLine::ProgressLine(std::ostream& err, bool enabled, bool terminal, std::chrono::milliseconds every)
+    : err_(err),
+      enabled_(enabled),
+      terminal_(terminal),
+      every_(every.count() > 0 ? every
+                               : std::chrono::milliseconds(terminal ? 250 : 15000)),
+      last_(std::chrono::steady_clock::now()) {}
 
 void ProgressLine::update(int epoch, long done, long total, double rate, double error_percent) {
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
-  const auto every = terminal_ ? std::chrono::milliseconds(250) : std::chrono::milliseconds(15000);
-  if (now - last_ < every) return;
+  if (now - last_ < every_) return;
   last_ = now;
   const double eta = rate > 0 ? (total - done) / rate : 0;
   char buf[200];

@@ -8,7 +8,9 @@ namespace eqprop {
 
 class ProgressLine {
  public:
-  ProgressLine(std::ostream& err, bool enabled, bool terminal);
+  // every: the least time between two lines; by default 0.25 s on a terminal, 15 s otherwise.
+  ProgressLine(std::ostream& err, bool enabled, bool terminal,
+               std::chrono::milliseconds every = std::chrono::milliseconds(0));
   // samples done of total in this epoch, samples/s so far, running error in percent.
   void update(int epoch, long done, long total, double rate, double error_percent);
   void clear();  // erase the redrawn line before other output
@@ -16,6 +18,7 @@ class ProgressLine {
  private:
   std::ostream& err_;
   bool enabled_, terminal_, drawn_ = false;
+  std::chrono::milliseconds every_;
   std::chrono::steady_clock::time_point last_;
 };
 
