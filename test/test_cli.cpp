@@ -401,3 +401,17 @@ TEST_CASE("a checkpoint write that fails (device full) keeps the previous checkp
   CHECK(contains(info.output, "1 of 40 epochs done"));
   CHECK_FALSE(std::filesystem::exists(ck + ".tmp"));
 }
+
+TEST_CASE("SIGTERM: the run checkpoints and exits 143") {
+  test::TempDir dir;
+  const std::string ck = dir.file("t.ck");
+  const pid_t pid = spawn("train " + data_arg() + kLong + " --checkpoint " + ck, dir.file("log"));
+  for (int i = 0; i < 600 && !std::filesystem::exists(ck); ++i) usleep(10000);
+  kill(pid, SIGTERM);
+  const int code = wait_exit(pid);
+  const std::string log = file_bytes(dir.file("log"));
+  CAPTURE(log);
+  CHECK(code == 143);
+  CHECK(contains(log, "stopped by SIGTERM"));
+  CHECK(run("info " + ck).code == 0);
+}
