@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -49,6 +50,18 @@ void Config::validate() const {
   require(chunk > 0, "chunk", chunk, "a size > 0");
   require(eval_chunk > 0 && eval_chunk <= 10000, "eval-chunk", eval_chunk, "a size in 1..10000");
   require(!data.empty(), "data", "an empty path", "a folder");
+  // A value must survive --dump-config: config files have no quoting, '#' starts a comment,
+  // a line ends a value and the spaces around it are dropped (found by fuzz_config).
+  auto writable = [](const char* key, const std::string& v) {
+    const bool ok = v.find_first_of("#\n\r") == std::string::npos && v.find('\0') == std::string::npos &&
+                    (v.empty() || (!std::isspace(static_cast<unsigned char>(v.front())) &&
+                                   !std::isspace(static_cast<unsigned char>(v.back()))));
+    require(ok, key, "'" + v + "'", "a path without '#', line breaks, NUL or surrounding spaces");
+  };
+  writable("data", data);
+  writable("metrics", metrics);
+  writable("checkpoint", checkpoint);
+  writable("resume", resume);
   require(checkpoint_every >= 0, "checkpoint-every", checkpoint_every, "a count >= 0");
   require(max_minibatches >= 0, "max-minibatches", max_minibatches, "a count >= 0");
   require(checkpoint_every == 0 || !checkpoint.empty(), "checkpoint-every", checkpoint_every,
