@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -203,6 +204,13 @@ po::variables_map parse_words(const std::vector<std::string>& args, const po::op
     }
     if (opts.find_nothrow("config", false) && vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
+      // A folder opens as an empty stream and /dev/zero never ends: only regular files of a
+      // sensible size are config files.
+      std::error_code ec;
+      if (!std::filesystem::exists(path, ec)) throw ConfigError("config file '" + path + "': no such file");
+      if (!std::filesystem::is_regular_file(path, ec)) throw ConfigError("config file '" + path + "': not a regular file");
+      if (std::filesystem::file_size(path, ec) > (1u << 20))
+        throw ConfigError("config file '" + path + "': larger than 1 MiB, not a config file");
       std::ifstream file(path);
       if (!file) throw ConfigError("config file '" + path + "': cannot open for reading");
       std::ostringstream text;

@@ -111,6 +111,8 @@ TEST_CASE("bad options and values are refused, naming the key") {
       {{"--train-samples", "10", "--batch", "20", "--chunk", "5"}, "batch"},
       {{"--seed", "-4"}, "seed"},
       {{"--nudging", "both"}, "nudging"},
+      {{"--config", "/dev/zero"}, "not a regular file"},  // would never end
+      {{"--config", dir.path().string()}, "not a regular file"},  // a folder reads as empty
       {{"--data", "my#data"}, "data"},  // '#' would start a comment in a dumped config
       {{"--metrics", " m.jsonl"}, "metrics"},
       {{"--beta-sign", "negative"}, "beta-sign"},
