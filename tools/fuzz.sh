@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, with ASan+UBSan) in build-fuzz and runs each one for
-# SECONDS (default 60) on a scratch copy of its seed corpus in fuzz/corpus/. A finding stops
-# the run with the crashing input saved in build-fuzz/findings/.
+# Builds the libFuzzer targets (clang, with ASan+UBSan) in build-fuzz and runs each one on a
+# scratch copy of its seed corpus in fuzz/corpus/. A finding stops the run with the crashing
+# input saved in build-fuzz/findings/.
 #
-#   tools/fuzz.sh [SECONDS] [TARGET ...]     targets: fuzz_idx fuzz_checkpoint fuzz_config
+#   tools/fuzz.sh [SECONDS] [TARGET ...]      each target for SECONDS (default 60), random seed
+#   tools/fuzz.sh --runs N [TARGET ...]        each target for N inputs with seed 1: the same
+#                                              inputs every time (CI uses this)
+#   targets: fuzz_idx fuzz_checkpoint fuzz_config
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-60}
-shift || true
+limit=(-max_total_time=60) what="60 s"
+if [ "${1:-}" = --runs ]; then
+  limit=(-runs="$2" -seed=1) what="$2 inputs, seed 1"
+  shift 2
+elif [ $# -gt 0 ]; then
+  limit=(-max_total_time="$1") what="$1 s"
+  shift
+fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_idx fuzz_checkpoint fuzz_config)
 tools/setup.sh >/dev/null
@@ -34,8 +43,8 @@ for t in "${targets[@]}"; do
   esac
   mkdir -p "$work/$t"
   cp "$seeds"/* "$work/$t/"
-  echo "fuzz: $t for $seconds s"
-  build-fuzz/fuzz/$t "$work/$t" -max_total_time="$seconds" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 \
+  echo "fuzz: $t for $what"
+  build-fuzz/fuzz/$t "$work/$t" "${limit[@]}" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix=build-fuzz/findings/$t- -print_final_stats=1 2> "$work/$t.log" ||
     { tail -40 "$work/$t.log" >&2; echo "fuzz: $t FOUND A PROBLEM (input in build-fuzz/findings/)" >&2;
       echo "fuzz: 0 passed, 1 failed"; exit 1; }
