@@ -43,6 +43,7 @@ int run_train(const Words& args, std::ostream& out, std::ostream& err) {
     return 0;
   }
   // Everything that can fail cheaply fails before the data is loaded and training starts.
+  if (resumed) check_resume_architecture(*resumed, cfg);
   check_memory(cfg);
   if (!cfg.checkpoint.empty()) check_checkpoint_writable(cfg.checkpoint);
   MetricsFile metrics(cfg.metrics, /*append=*/resumed.has_value());

@@ -71,13 +71,17 @@ Trainer::Trainer(const Config& cfg, const Dataset& train, const Dataset& valid)
   allocate_buffers();
 }
 
+void check_resume_architecture(const TrainState& state, const Config& cfg) {
+  if (state.net.sizes != cfg.layer_sizes()) {
+    throw ConfigError("--resume: the checkpoint holds a " + shape(state.net.sizes) +
+                      " network, the configuration asks for " + shape(cfg.layer_sizes()) + " (config key 'hidden')");
+  }
+}
+
 Trainer::Trainer(TrainState state, const Dataset& train, const Dataset& valid)
     : st_(std::move(state)), train_(train), valid_(valid) {
+  check_resume_architecture(st_, st_.cfg);
   const auto sizes = st_.cfg.layer_sizes();
-  if (st_.net.sizes != sizes) {
-    throw ConfigError("--resume: the checkpoint holds a " + shape(st_.net.sizes) +
-                      " network, the configuration asks for " + shape(sizes) + " (config key 'hidden')");
-  }
   if (st_.has_particles) {
     auto check_count = [](const Particles& p, const Dataset& d, const char* key) {
       if (p.capacity != d.count) {

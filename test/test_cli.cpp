@@ -229,7 +229,8 @@ TEST_CASE("bad checkpoints and commands exit 2 naming the problem") {
   const std::vector<Case> cases = {
       {"train --resume " + dir.file("junk.ck"), "not an eqprop checkpoint"},
       {"train --resume " + dir.file("none.ck"), "no such file"},
-      {"train --resume " + ck + " --hidden 30", "784-20-10 network, the configuration asks for 784-30-10"},
+      {"train --resume " + ck + " --hidden 30 --data " + dir.file("no-data"),  // refused before the data is read
+       "784-20-10 network, the configuration asks for 784-30-10"},
       {"train " + data_arg() + kTiny + " --checkpoint " + dir.file("no/dir/c.ck"), "does not exist"},
       {"eval --checkpoint " + ck + " --split dev", "train, valid or test"},
       {"eval --split test", "--checkpoint"},

@@ -25,6 +25,9 @@ struct Workspace {
   Workspace(const std::vector<int>& sizes, int cap);
 };
 
+// Throws ConfigError naming both shapes when cfg asks for another network than state holds.
+void check_resume_architecture(const TrainState& state, const Config& cfg);
+
 // What the caller of train_pass() wants after each minibatch.
 enum class Next { Continue, Stop };
 
