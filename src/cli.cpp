@@ -289,7 +289,7 @@ std::string help_text(Command cmd) {
     os << "usage: eqprop train [--config FILE] [options]\n\n"
        << "Trains a layered Hopfield network on MNIST with Equilibrium Propagation\n"
        << "(Scellier & Bengio 2017). Defaults are the paper's net1; see configs/.\n\n";
-  } else {
+  } else if (cmd == Command::Bench) {
     os << "usage: eqprop bench [--config FILE] [options]\n\n"
        << "Trains passes over the first --train-samples training images, each followed by an\n"
        << "evaluation of --valid-samples validation images: one untimed warm-up pass, then\n"

@@ -246,9 +246,13 @@ TEST_CASE("bad checkpoints and commands exit 2 naming the problem") {
     CHECK(r.code == 2);
     CHECK(contains(r.output, c.expect));
   }
-  for (const char* cmd : {"eval --help", "info --help", "export --help", "bench --help"}) {
+  for (const char* cmd : {"train", "eval", "info", "export", "bench"}) {
     CAPTURE(cmd);
-    CHECK(run(cmd).code == 0);
+    const auto h = run(std::string(cmd) + " --help");
+    CHECK(h.code == 0);
+    // Each command's help starts with its own usage line, and only that one.
+    CHECK(h.output.rfind("usage: eqprop " + std::string(cmd), 0) == 0);
+    CHECK(h.output.find("usage:", 1) == std::string::npos);
   }
 }
 
