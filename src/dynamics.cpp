@@ -29,47 +29,16 @@ void broadcast_rows(const std::vector<T>& bias, int rows, T* out) {
 
 template <typename T>
 void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1) {
-  clamped_drive(net, x, rows, drive1, 0, net.sizes[1]);
-}
-
-template <typename T>
-InputSpan nonzero_span(const T* x, int rows, int n0) {
-  int lo = n0, hi = 0;
-  for (int i = 0; i < rows; ++i) {
-    const T* r = x + std::size_t(i) * n0;
-    int a = 0, b = n0;
-    while (a < lo && r[a] == T(0)) ++a;
-    while (b > std::max(a, hi) && r[b - 1] == T(0)) --b;
-    lo = std::min(lo, a);
-    if (a < n0) hi = std::max(hi, b);
-  }
-  return lo < hi ? InputSpan{lo, hi} : InputSpan{0, 0};
-}
-
-template <typename T>
-void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1, int col0, int cols, InputSpan span) {
   const int n0 = net.sizes[0], n1 = net.sizes[1];
-  const int lo = span.lo, k = span.end(n0) - span.lo;
-  for (int i = 0; i < rows; ++i)
-    std::memcpy(drive1 + std::size_t(i) * n1 + col0, net.b[1].data() + col0, std::size_t(cols) * sizeof(T));
-  if (k > 0)
-    gemm(Trans::No, Trans::No, rows, cols, k, T(1), x + lo, n0, net.W[1].data() + std::size_t(lo) * n1 + col0, n1,
-         T(1), drive1 + col0, n1);
-}
-
-std::vector<std::pair<int, int>> column_blocks(int n) {
-  constexpr int kBlocks = 12, kMinCols = 16;
-  const int count = std::max(1, std::min(kBlocks, n / kMinCols));
-  const int width = (n + count - 1) / count;
-  std::vector<std::pair<int, int>> blocks;
-  for (int c0 = 0; c0 < n; c0 += width) blocks.emplace_back(c0, std::min(width, n - c0));
-  return blocks;
+  broadcast_rows(net.b[1], rows, drive1);
+  gemm(Trans::No, Trans::No, rows, n1, n0, T(1), x, n0, net.W[1].data(), n1, T(1), drive1, n1);
 }
 
 template <typename T>
 void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
-           int steps, T eps, T beta, const std::uint8_t* labels) {
+           int steps, T eps, T beta, const std::uint8_t* labels, const NarrowTop<T>* top) {
   const int L = net.layers();  // >= 2: there is always a hidden layer
+  const bool narrow = top != nullptr && top->active();
   const T keep = T(1) - eps;
   const T pull = T(2) * eps * beta;  // output nudge: -eps * d(beta C)/dh_L = 2 eps beta (y - h_L)
   for (int t = 0; t < steps; ++t) {
@@ -81,12 +50,20 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
       T* d = nxt.h[k].data();
       if (k > 1) {
         broadcast_rows(net.b[k], rows, d);
-        gemm(Trans::No, Trans::No, rows, n, net.sizes[k - 1], T(1), cur.h[k - 1].data(), net.sizes[k - 1],
-             net.W[k].data(), n, T(1), d, n);
+        if (narrow && k == L) {
+          narrow_up(rows, net.sizes[k - 1], n, cur.h[k - 1].data(), top->padded.data(), d);
+        } else {
+          gemm(Trans::No, Trans::No, rows, n, net.sizes[k - 1], T(1), cur.h[k - 1].data(), net.sizes[k - 1],
+               net.W[k].data(), n, T(1), d, n);
+        }
       }
       if (k < L) {
-        gemm(Trans::No, Trans::Yes, rows, n, net.sizes[k + 1], T(1), cur.h[k + 1].data(), net.sizes[k + 1],
-             net.W[k + 1].data(), net.sizes[k + 1], k > 1 ? T(1) : T(0), d, n);
+        if (narrow && k + 1 == L) {
+          narrow_down(rows, n, net.sizes[L], cur.h[L].data(), top->wt.data(), d, k > 1);
+        } else {
+          gemm(Trans::No, Trans::Yes, rows, n, net.sizes[k + 1], T(1), cur.h[k + 1].data(), net.sizes[k + 1],
+               net.W[k + 1].data(), net.sizes[k + 1], k > 1 ? T(1) : T(0), d, n);
+        }
       }
       const T* h = cur.h[k].data();
       // One pass: blend with the old state, nudge the output, clip.
@@ -125,8 +102,9 @@ StateStats& StateStats::operator+=(const StateStats& o) {
 
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const T* x, const T* drive1, const LayerStates<T>& s,
-                       int rows, const std::uint8_t* labels, T* scratch) {
+                       int rows, const std::uint8_t* labels, T* scratch, const NarrowTop<T>* top) {
   const int L = net.layers();
+  const bool narrow = top != nullptr && top->active();
   const int n0 = net.sizes[0];
   StateStats st;
   st.count = rows;
@@ -134,8 +112,12 @@ StateStats state_stats(const NetworkT<T>& net, const T* x, const T* drive1, cons
   for (int k = 2; k <= L; ++k) {
     const int n = net.sizes[k];
     broadcast_rows(net.b[k], rows, scratch);
-    gemm(Trans::No, Trans::No, rows, n, net.sizes[k - 1], T(1), s.h[k - 1].data(), net.sizes[k - 1],
-         net.W[k].data(), n, T(1), scratch, n);
+    if (narrow && k == L) {
+      narrow_up(rows, net.sizes[k - 1], n, s.h[k - 1].data(), top->padded.data(), scratch);
+    } else {
+      gemm(Trans::No, Trans::No, rows, n, net.sizes[k - 1], T(1), s.h[k - 1].data(), net.sizes[k - 1],
+           net.W[k].data(), n, T(1), scratch, n);
+    }
     for (int i = 0; i < rows; ++i) {
       const T* h = s.row(k, i);
       double acc = 0;
@@ -172,17 +154,14 @@ template struct LayerStates<float>;
 template struct LayerStates<double>;
 template void clamped_drive(const NetworkT<float>&, const float*, int, float*);
 template void clamped_drive(const NetworkT<double>&, const double*, int, double*);
-template void clamped_drive(const NetworkT<float>&, const float*, int, float*, int, int, InputSpan);
-template void clamped_drive(const NetworkT<double>&, const double*, int, double*, int, int, InputSpan);
-template InputSpan nonzero_span(const float*, int, int);
-template InputSpan nonzero_span(const double*, int, int);
 template void relax(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&, int, int,
-                    float, float, const std::uint8_t*);
+                    float, float, const std::uint8_t*, const NarrowTop<float>*);
 template void relax(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,
-                    int, double, double, const std::uint8_t*);
+                    int, double, double, const std::uint8_t*, const NarrowTop<double>*);
 template StateStats state_stats(const NetworkT<float>&, const float*, const float*, const LayerStates<float>&,
-                                int, const std::uint8_t*, float*);
+                                int, const std::uint8_t*, float*, const NarrowTop<float>*);
 template StateStats state_stats(const NetworkT<double>&, const double*, const double*,
-                                const LayerStates<double>&, int, const std::uint8_t*, double*);
+                                const LayerStates<double>&, int, const std::uint8_t*, double*,
+                                const NarrowTop<double>*);
 
 }  // namespace eqprop

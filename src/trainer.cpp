@@ -124,7 +124,6 @@ void Trainer::allocate_buffers() {
   chunk_stats_.assign((B + train_chunk() - 1) / train_chunk(), StateStats{});
   diff_.assign(std::size_t(B) * sizes[1], 0.f);
   mb_drive1_.assign(std::size_t(B) * sizes[1], 0.f);
-  drive_blocks_ = column_blocks(sizes[1]);
   blocks_ = update_blocks(sizes);
 }
 
@@ -148,42 +147,41 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     std::memcpy(mb_x_.data() + std::size_t(i) * kInputs, train_.row(idx[i]), kInputs * sizeof(float));
     mb_y_[i] = train_.y[idx[i]];
   }
-  // x W_1 + b_1 for the whole minibatch, in fixed column blocks of W_1: W_1 (the largest
-  // matrix) is read and packed by OpenBLAS once per minibatch instead of once per chunk.
-  const InputSpan span = nonzero_span(mb_x_.data(), B, kInputs);
-  span_units_ += span.end(kInputs) - span.lo;
-  ++span_minibatches_;
-  parallel_for_index(drive_blocks_.size(), [&](std::size_t b) {
-    clamped_drive(st_.net, mb_x_.data(), B, mb_drive1_.data(), drive_blocks_[b].first, drive_blocks_[b].second, span);
-  });
+  top_.refresh(st_.net);
+  mb_input_.assign(mb_x_.data(), B, kInputs);
+  input_nonzeros_ += mb_input_.nonzeros();
+  input_samples_ += B;
   for_each_chunk(B, train_chunk(), [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
     const float* x = mb_x_.data() + std::size_t(first) * kInputs;   // [rows x 784]
     const float* drive1 = mb_drive1_.data() + std::size_t(first) * n1;  // [rows x n_1]
     const std::uint8_t* y = mb_y_.data() + first;
+    // x W_1 + b_1 over the chunk's nonzero inputs: the clamped part of layer 1's drive.
+    sparse_clamped_drive(st_.net, mb_input_, first, rows, mb_drive1_.data());
     for (int i = 0; i < rows; ++i) copy_rows(st_.train_particles, idx[first + i], ws.cur, i, 1);
     // Free phase; its end state is the new particle (reference code: only the free phase is stored).
-    relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_free, st_.cfg.eps, 0.f, nullptr);
+    relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_free, st_.cfg.eps, 0.f, nullptr, &top_);
     for (int i = 0; i < rows; ++i) copy_rows(ws.cur, i, st_.train_particles, idx[first + i], 1);
     copy_rows(ws.cur, 0, mb_free_, first, rows);
-    chunk_stats_[c] = state_stats(st_.net, x, drive1, ws.cur, rows, y, ws.scratch.data());
+    chunk_stats_[c] = state_stats(st_.net, x, drive1, ws.cur, rows, y, ws.scratch.data(), &top_);
     // Nudged phase(s), each from the free fixed point.
-    relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_nudged, st_.cfg.eps, beta_signed, y);
+    relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_nudged, st_.cfg.eps, beta_signed, y, &top_);
     copy_rows(ws.cur, 0, mb_nudged_, first, rows);
     if (symmetric) {
       copy_rows(mb_free_, first, ws.cur, 0, rows);
-      relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_nudged, st_.cfg.eps, -beta_signed, y);
+      relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_nudged, st_.cfg.eps, -beta_signed, y, &top_);
       copy_rows(ws.cur, 0, mb_nudged2_, first, rows);
     }
     layer1_difference(mb_nudged_, symmetric ? mb_nudged2_ : mb_free_, first, rows, diff_.data());
   });
   const auto t_relaxed = std::chrono::steady_clock::now();
   // Reducer: one synchronized update after every chunk has finished relaxing.
+  mb_input_.index_by_unit();
   if (symmetric) {
-    ep_update(st_.net, blocks_, mb_x_.data(), mb_nudged_, mb_nudged2_, B, st_.cfg.alphas, 2.f * beta_signed, diff_.data(),
-              span);
+    ep_update(st_.net, blocks_, mb_input_, mb_nudged_, mb_nudged2_, B, st_.cfg.alphas, 2.f * beta_signed,
+              diff_.data());
   } else {
-    ep_update(st_.net, blocks_, mb_x_.data(), mb_nudged_, mb_free_, B, st_.cfg.alphas, beta_signed, diff_.data(), span);
+    ep_update(st_.net, blocks_, mb_input_, mb_nudged_, mb_free_, B, st_.cfg.alphas, beta_signed, diff_.data());
   }
   const auto t_end = std::chrono::steady_clock::now();
   st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();
@@ -255,6 +253,7 @@ EpochStats Trainer::train_epoch() {
 
 StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particles) {
   const int chunk = st_.cfg.eval_chunk;
+  top_.refresh(st_.net);
   std::vector<StateStats> parts((data.count + chunk - 1) / chunk);
   for_each_chunk(data.count, chunk, [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
@@ -264,10 +263,12 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
     } else {
       ws.cur.zero();
     }
-    clamped_drive(st_.net, x, rows, ws.drive1.data());
-    relax(st_.net, ws.drive1.data(), ws.cur, ws.nxt, rows, steps, st_.cfg.eps, 0.f, nullptr);
+    ws.input.assign(x, rows, kInputs);
+    sparse_clamped_drive(st_.net, ws.input, 0, rows, ws.drive1.data());
+    relax(st_.net, ws.drive1.data(), ws.cur, ws.nxt, rows, steps, st_.cfg.eps, 0.f, nullptr, &top_);
     if (particles) copy_rows(ws.cur, 0, *particles, first, rows);
-    parts[c] = state_stats(st_.net, x, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data());
+    parts[c] = state_stats(st_.net, x, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(),
+                           &top_);
   });
   const StateStats s = sum_in_order(parts);
   if (!std::isfinite(s.energy)) check_finite("evaluation", true);

@@ -39,10 +39,9 @@ void layer1_difference(const LayerStates<T>& a, const LayerStates<T>& b, int fir
 }
 
 template <typename T>
-void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const T* x, const LayerStates<T>& a,
-               const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff, const T* diff1,
-               InputSpan span) {
-  const int n0 = net.sizes[0], n1 = net.sizes[1];
+void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const SparseInput<T>& x,
+               const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
+               const T* diff1) {
   parallel_for_index(blocks.size(), [&](std::size_t i) {
     const UpdateBlock& blk = blocks[i];
     const int k = blk.k, n_pre = net.sizes[k - 1], n_post = net.sizes[k];
@@ -59,12 +58,8 @@ void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const T
     // Rows r0..r0+m of W are columns r0..r0+m of the [B x n_pre] pre-synaptic states.
     T* W = net.W[k].data() + std::size_t(blk.r0) * n_post;  // [m x n_post] of [n_pre x n_post]
     if (k == 1) {
-      // The input is the same in both phases: x^T h^a - x^T h^b = x^T (h^a - h^b). Only the
-      // rows of this block inside the input span can change.
-      const int r0 = std::max(blk.r0, span.lo), r1 = std::min(blk.r0 + blk.m, span.end(n0));
-      if (r1 > r0)
-        gemm(Trans::Yes, Trans::No, r1 - r0, n_post, B, c, x + r0, n0, diff1, n1, T(1),
-             net.W[1].data() + std::size_t(r0) * n_post, n_post);
+      // The input is the same in both phases: x^T h^a - x^T h^b = x^T (h^a - h^b).
+      sparse_input_update(net, x, diff1, c, blk.r0, blk.r0 + blk.m);
     } else {
       gemm(Trans::Yes, Trans::No, blk.m, n_post, B, c, a.h[k - 1].data() + blk.r0, n_pre, a.h[k].data(), n_post,
            T(1), W, n_post);
@@ -76,10 +71,11 @@ void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const T
 
 template void layer1_difference(const LayerStates<float>&, const LayerStates<float>&, int, int, float*);
 template void layer1_difference(const LayerStates<double>&, const LayerStates<double>&, int, int, double*);
-template void ep_update(NetworkT<float>&, const std::vector<UpdateBlock>&, const float*, const LayerStates<float>&,
-                        const LayerStates<float>&, int, const std::vector<float>&, float, const float*, InputSpan);
-template void ep_update(NetworkT<double>&, const std::vector<UpdateBlock>&, const double*,
+template void ep_update(NetworkT<float>&, const std::vector<UpdateBlock>&, const SparseInput<float>&,
+                        const LayerStates<float>&, const LayerStates<float>&, int, const std::vector<float>&, float,
+                        const float*);
+template void ep_update(NetworkT<double>&, const std::vector<UpdateBlock>&, const SparseInput<double>&,
                         const LayerStates<double>&, const LayerStates<double>&, int, const std::vector<double>&,
-                        double, const double*, InputSpan);
+                        double, const double*);
 
 }  // namespace eqprop

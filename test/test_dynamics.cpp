@@ -41,9 +41,10 @@ eqprop::NetworkT<T> cast_net(const Net& n) {
 }
 
 // Runs `steps` of the library's relax and of the reference, and returns the largest difference.
+// narrow: the products with the output layer's weights go through narrow_layer.hpp's loops.
 template <typename T>
-double relax_vs_reference(int steps, double beta) {
-  const std::vector<int> sizes{12, 9, 7, 4};
+double relax_vs_reference(int steps, double beta, bool narrow = false,
+                          const std::vector<int>& sizes = std::vector<int>{12, 9, 7, 4}) {
   const Net net = test::random_net(sizes, 7, 0.5, -0.2, 0.4);
   const auto tnet = cast_net<T>(net);
   std::mt19937_64 g(3);
@@ -62,7 +63,10 @@ double relax_vs_reference(int steps, double beta) {
   load(ref, cur);
   std::vector<T> drive1(std::size_t(rows) * sizes[1]);
   eqprop::clamped_drive(tnet, x.data(), rows, drive1.data());
-  eqprop::relax(tnet, drive1.data(), cur, nxt, rows, steps, T(0.5), T(beta), labels.data());
+  eqprop::NarrowTop<T> top;
+  top.refresh(tnet);
+  REQUIRE(top.active());  // every output layer here is narrow
+  eqprop::relax(tnet, drive1.data(), cur, nxt, rows, steps, T(0.5), T(beta), labels.data(), narrow ? &top : nullptr);
   double worst = 0;
   for (int i = 0; i < rows; ++i) {
     State s = ref[i];
@@ -104,6 +108,18 @@ TEST_CASE("relax() matches the naive reference step by step") {
       CAPTURE(steps);
       CHECK(relax_vs_reference<double>(steps, beta) < 1e-12);
       CHECK(relax_vs_reference<float>(steps, beta) < 2e-5);
+    }
+  }
+}
+
+TEST_CASE("relax() with the narrow output-layer loops matches the naive reference") {
+  for (const auto& sizes : {std::vector<int>{12, 9, 7, 4}, std::vector<int>{40, 37, 10}, std::vector<int>{9, 70, 16}}) {
+    CAPTURE(sizes.size());
+    CAPTURE(sizes.back());
+    for (double beta : {0.0, 0.5}) {
+      CAPTURE(beta);
+      CHECK(relax_vs_reference<double>(7, beta, true, sizes) < 1e-12);
+      CHECK(relax_vs_reference<float>(7, beta, true, sizes) < 2e-5);
     }
   }
 }

@@ -73,7 +73,10 @@ TEST_CASE("symmetric EP update with small beta equals -dJ/dtheta at the free fix
   std::vector<double> diff(std::size_t(kRows) * kSizes[1]);
   const std::vector<double> alphas(net.layers(), 1.0);
   eqprop::layer1_difference(plus, minus, 0, kRows, diff.data());
-  eqprop::ep_update(updated, eqprop::update_blocks(net.sizes), b.x.data(), plus, minus, kRows, alphas, 2 * beta,
+  eqprop::SparseInput<double> input;
+  input.assign(b.x.data(), kRows, kSizes[0]);
+  input.index_by_unit();
+  eqprop::ep_update(updated, eqprop::update_blocks(net.sizes), input, plus, minus, kRows, alphas, 2 * beta,
                     diff.data());
 
   const double delta = 1e-5;

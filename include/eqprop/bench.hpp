@@ -8,7 +8,8 @@
 namespace eqprop {
 
 void run_bench(const Config& cfg, std::ostream& out);
-// Single-thread sgemm rate on an n x n x n product, best of `repeats`.
-double sgemm_gflops(int n, int repeats);
+// Aggregate rate of `threads` single-threaded n x n x n sgemms running at once (one per
+// core: the machine's sgemm-rate limit for that many cores), best of `repeats`.
+double sgemm_gflops(int n, int repeats, int threads);
 
 }  // namespace eqprop

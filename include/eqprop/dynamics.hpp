@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "eqprop/narrow_layer.hpp"
 #include "eqprop/network.hpp"
 
 namespace eqprop {
@@ -24,40 +25,22 @@ struct LayerStates {
   void zero();
 };
 
-// Input units [lo, hi) outside which every input of a minibatch is exactly 0. MNIST digits
-// sit in the middle of the image, so the border rows of pixels are 0 in a whole minibatch of
-// 20 and their terms of x W_1 and x^T (h^a - h^b) are exact zeros: the products skip them.
-// hi < 0 means all units.
-struct InputSpan {
-  int lo = 0, hi = -1;
-  int end(int n0) const { return hi < 0 ? n0 : hi; }
-};
-template <typename T>
-InputSpan nonzero_span(const T* x /*[rows x n0]*/, int rows, int n0);
-
 // drive1 = x W_1 + b_1 for `rows` samples ([rows x n_1]). While the input is clamped this
 // part of layer 1's drive never changes, so it is computed once per relaxation, not per step.
+// This is the dense product (one sgemm); training and evaluation use sparse_clamped_drive
+// (sparse_input.hpp), which the tests check against this.
 template <typename T>
 void clamped_drive(const NetworkT<T>& net, const T* x /*[rows x n_0]*/, int rows, T* drive1);
-// The same for columns [col0, col0 + cols) of drive1 only: lets tasks split the product by
-// fixed column blocks of W_1.
-// Only input units in span contribute (the others are 0 in every row of x).
-template <typename T>
-void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1, int col0, int cols,
-                   InputSpan span = {});
-// Fixed column blocks (first, count) of an n-column matrix: 12 blocks (they divide evenly
-// among 1, 2, 3, 4, 6 and 12 threads), none narrower than 16 columns.
-std::vector<std::pair<int, int>> column_blocks(int n);
-
 // Runs `steps` synchronous updates of all layers from `cur`, using `nxt` as scratch; the
 // result is in `cur` on return (the two are swapped, never copied). With rho' = 1 on the
 // closed interval [0,1] and states kept in [0,1], h <- clip(h - eps dF/dh, 0, 1) is
 //   h_k <- clip((1-eps) h_k + eps (b_k + h_{k-1} W_k + h_{k+1} W_{k+1}^T), 0, 1)
 // and the output adds 2 eps beta (y - h_L) (cost C = sum (h_L - y)^2, no 1/2).
-// labels ([rows], 0-9) may be null when beta == 0.
+// labels ([rows], 0-9) may be null when beta == 0. With an active `top` (W_L^T, fresh), the
+// two products with W_L use narrow_layer.hpp's loops instead of sgemm.
 template <typename T>
 void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt,
-           int rows, int steps, T eps, T beta, const std::uint8_t* labels);
+           int rows, int steps, T eps, T beta, const std::uint8_t* labels, const NarrowTop<T>* top = nullptr);
 
 // Per-sample figures at a state, summed over the rows (doubles, so the sums of many
 // samples keep their precision).
@@ -69,9 +52,9 @@ struct StateStats {
   StateStats& operator+=(const StateStats& o);
 };
 
-// scratch: at least [rows x max(n_k)] values.
+// scratch: at least [rows x max(n_k)] values. top: as for relax().
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const T* x, const T* drive1, const LayerStates<T>& s,
-                       int rows, const std::uint8_t* labels, T* scratch);
+                       int rows, const std::uint8_t* labels, T* scratch, const NarrowTop<T>* top = nullptr);
 
 }  // namespace eqprop

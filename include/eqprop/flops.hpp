@@ -9,7 +9,7 @@ namespace eqprop {
 
 // Per training sample, with n_k the layer sizes, L the number of weight layers,
 // T = n_free + n_nudged * (2 if symmetric else 1) relaxation steps, and s the input units the
-// products use (n_0, or the mean width of the minibatches' nonzero input span, InputSpan):
+// products use (n_0, or the mean number of nonzero inputs per sample, sparse_input.hpp):
 //   x W_1 once:                          2 s n_1
 //   per step, bottom-up and top-down:    T * 4 * sum_{k=2..L} n_{k-1} n_k
 //   energy at the free state:            2 * sum_{k=2..L} n_{k-1} n_k

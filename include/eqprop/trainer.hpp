@@ -20,6 +20,7 @@ namespace eqprop {
 struct Workspace {
   LayerStates<float> cur, nxt;   // [cap x n_k] each: the relaxing state and the step's output
   std::vector<float> drive1;     // [cap x n_1]: x W_1 + b_1 (evaluation chunks)
+  SparseInput<float> input;      // the nonzero inputs of an evaluation chunk
   std::vector<float> scratch;    // [cap x max n_k]: energy terms
   Workspace() = default;
   Workspace(const std::vector<int>& sizes, int cap);
@@ -60,10 +61,10 @@ class Trainer {
   const Network& network() const { return st_.net; }
   int train_chunk() const { return std::min(st_.cfg.chunk, st_.cfg.batch); }
   int samples_per_epoch() const { return (train_.count / st_.cfg.batch) * st_.cfg.batch; }
-  // Sum over the minibatches trained by this object of the nonzero input span's width, and
-  // their count: the input units the x W_1 and W_1-update products really used (flops.hpp).
-  double span_units() const { return span_units_; }
-  long span_minibatches() const { return span_minibatches_; }
+  // Nonzero inputs and samples over the minibatches trained by this object: the input units
+  // the x W_1 and W_1-update products really used (flops.hpp).
+  long input_nonzeros() const { return input_nonzeros_; }
+  long input_samples() const { return input_samples_; }
 
  private:
   void allocate_buffers();
@@ -78,16 +79,17 @@ class Trainer {
   const Dataset& valid_;
   // Minibatch buffers, shared by the chunk tasks; each task writes only its own rows.
   std::vector<float> mb_x_;          // [B x 784]: the minibatch's inputs, gathered
+  SparseInput<float> mb_input_;      // their nonzero entries
   std::vector<std::uint8_t> mb_y_;   // [B]
   std::vector<float> mb_drive1_;     // [B x n_1]: x W_1 + b_1, the clamped part of layer 1's drive
-  std::vector<std::pair<int, int>> drive_blocks_;  // fixed column blocks (first, count) of W_1
   LayerStates<float> mb_free_, mb_nudged_, mb_nudged2_;  // [B x n_k] each
   std::vector<StateStats> chunk_stats_;  // one slot per chunk, summed in chunk order
   std::vector<float> diff_;          // [B x n_1]: h^a_1 - h^b_1, filled by the chunk tasks
   std::vector<UpdateBlock> blocks_;  // the reducer's fixed tasks
+  NarrowTop<float> top_;             // W_L^T, refreshed before every minibatch and evaluation
   tbb::enumerable_thread_specific<Workspace> workspaces_;
-  double span_units_ = 0;       // not training state: speed accounting only
-  long span_minibatches_ = 0;
+  long input_nonzeros_ = 0;  // not training state: speed accounting only
+  long input_samples_ = 0;
 };
 
 }  // namespace eqprop

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "eqprop/dynamics.hpp"
+#include "eqprop/sparse_input.hpp"
 
 namespace eqprop {
 
@@ -24,13 +25,12 @@ void layer1_difference(const LayerStates<T>& a, const LayerStates<T>& b, int fir
 // nudged at beta_b), and beta_diff = beta_a - beta_b (signed):
 //   W_k += alpha_k / (beta_diff B) * (h^a_{k-1}^T h^a_k - h^b_{k-1}^T h^b_k)
 //   b_k += alpha_k / (beta_diff B) * sum_i (h^a_k - h^b_k)
-// with h_0 = x in both, so layer 1 uses x^T diff1 ([B x n_1], from layer1_difference).
-// The sum over samples runs inside a GEMM (K = B). alphas[k-1] is layer k's rate. Rows of
-// W_1 outside span (input units that are 0 in the whole minibatch) get exact zeros and are
-// skipped.
+// with h_0 = x in both, so layer 1 uses x^T diff1 ([B x n_1], from layer1_difference) over
+// the nonzero inputs only (sparse_input_update). For k >= 2 the sum over samples runs inside
+// a GEMM (K = B). alphas[k-1] is layer k's rate.
 template <typename T>
-void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const T* x /*[B x n_0]*/,
+void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const SparseInput<T>& x /*B rows*/,
                const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
-               const T* diff1, InputSpan span = {});
+               const T* diff1);
 
 }  // namespace eqprop

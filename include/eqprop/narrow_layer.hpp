@@ -1,0 +1,37 @@
+// The two products of every relaxation step that involve a narrow layer (the 10 output
+// units): h_{L-1} W_L ([rows x n] by [n x m]) and h_L W_L^T ([rows x m] by [m x n]), with
+// m <= kNarrowUnits. At rows = 10 and m = 10 these are too small for sgemm, whose per-call
+// set-up and packing cost more than the arithmetic, and they are the only products of a net1
+// step. The loops here read two copies of W_L that NarrowTop keeps: W_L^T (each output
+// unit's weights in one contiguous row) and W_L with its rows padded to kNarrowUnits.
+#pragma once
+#include <vector>
+
+#include "eqprop/network.hpp"
+
+namespace eqprop {
+
+constexpr int kNarrowUnits = 16;
+
+// The copies of W_L for a network whose output layer has at most kNarrowUnits units; empty
+// otherwise (then the products go to sgemm). refresh() must run after every change of W_L:
+// the Trainer calls it at the start of every minibatch and every evaluation.
+template <typename T>
+struct NarrowTop {
+  std::vector<T> wt;      // [n_L x n_{L-1}]: W_L^T
+  std::vector<T> padded;  // [n_{L-1} x kNarrowUnits]: W_L, columns n_L.. zero
+  void refresh(const NetworkT<T>& net);
+  bool active() const { return !wt.empty(); }
+};
+
+// out[i][j] += h[i] W[:, j] for rows i < rows and units j < m (h: [rows x n], out: [rows x m],
+// padded: NarrowTop::padded). Each sum runs over k in order.
+template <typename T>
+void narrow_up(int rows, int n, int m, const T* h, const T* padded, T* out);
+
+// d[i] = (accumulate ? d[i] : 0) + sum_j hL[i][j] wt[j] for rows i < rows (hL: [rows x m],
+// d: [rows x n]), the terms added in j order.
+template <typename T>
+void narrow_down(int rows, int n, int m, const T* hL, const T* wt, T* d, bool accumulate);
+
+}  // namespace eqprop

@@ -1,0 +1,114 @@
+#include "eqprop/narrow_layer.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "eqprop/clones.hpp"
+#include "eqprop/row_kernels.hpp"
+
+namespace eqprop {
+
+template <typename T>
+void NarrowTop<T>::refresh(const NetworkT<T>& net) {
+  const int L = net.layers(), n = net.sizes[L - 1], m = net.sizes[L];
+  if (m > kNarrowUnits) {
+    wt.clear();
+    padded.clear();
+    return;
+  }
+  wt.resize(std::size_t(m) * n);
+  padded.assign(std::size_t(n) * kNarrowUnits, T(0));
+  const T* W = net.W[L].data();  // [n x m]
+  for (int k = 0; k < n; ++k) {
+    for (int j = 0; j < m; ++j) {
+      wt[std::size_t(j) * n + k] = W[std::size_t(k) * m + j];
+      padded[std::size_t(k) * kNarrowUnits + j] = W[std::size_t(k) * m + j];
+    }
+  }
+}
+
+namespace {
+
+// Rows of h against the padded W: one kNarrowUnits-wide multiply-add per input unit (one
+// AVX-512 vector of floats). Four rows at a time share each load of W (at 32 KB, W streams
+// from L2) and make four independent chains of additions. A last group of fewer rows repeats
+// its last row and stores only the real ones, so every row is summed the same way (k in
+// order) wherever it sits in the chunk. Written with the compiler's vector extension: left
+// to itself the vectorizer shuffles the accumulators into each other.
+template <typename T>
+EQPROP_KERNEL void up_kernel(int rows, int n, int m, const T* h, const T* padded, T* out) {
+  typedef T Vec __attribute__((vector_size(kNarrowUnits * sizeof(T))));
+  for (int i = 0; i < rows; i += 4) {
+    const T* hr[4];
+    for (int r = 0; r < 4; ++r) hr[r] = h + std::size_t(std::min(i + r, rows - 1)) * n;
+    Vec a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    for (int k = 0; k < n; ++k) {
+      Vec w;
+      std::memcpy(&w, padded + std::size_t(k) * kNarrowUnits, sizeof w);
+      a0 += hr[0][k] * w;
+      a1 += hr[1][k] * w;
+      a2 += hr[2][k] * w;
+      a3 += hr[3][k] * w;
+    }
+    const Vec* acc[4] = {&a0, &a1, &a2, &a3};
+    for (int r = 0; r < 4 && i + r < rows; ++r) {
+      T* o = out + std::size_t(i + r) * m;
+      for (int j = 0; j < m; ++j) o[j] += (*acc[r])[j];
+    }
+  }
+}
+
+template <typename T>
+EQPROP_KERNEL void down_kernel(int rows, int n, int m, const T* hL, const T* wt, T* d, bool accumulate) {
+  int which[kNarrowUnits];
+  for (int j = 0; j < m; ++j) which[j] = j;
+  for (int i = 0; i < rows; ++i) {
+    T* out = d + std::size_t(i) * n;
+    if (!accumulate) std::fill(out, out + n, T(0));
+    add_scaled_rows(out, n, wt, std::size_t(n), which, hL + std::size_t(i) * m, m);
+  }
+}
+
+EQPROP_CLONES void up_f(int rows, int n, int m, const float* h, const float* wt, float* out) {
+  up_kernel(rows, n, m, h, wt, out);
+}
+EQPROP_CLONES void up_d(int rows, int n, int m, const double* h, const double* wt, double* out) {
+  up_kernel(rows, n, m, h, wt, out);
+}
+EQPROP_CLONES void down_f(int rows, int n, int m, const float* hL, const float* wt, float* d, bool acc) {
+  down_kernel(rows, n, m, hL, wt, d, acc);
+}
+EQPROP_CLONES void down_d(int rows, int n, int m, const double* hL, const double* wt, double* d, bool acc) {
+  down_kernel(rows, n, m, hL, wt, d, acc);
+}
+
+void up(int rows, int n, int m, const float* h, const float* wt, float* out) { up_f(rows, n, m, h, wt, out); }
+void up(int rows, int n, int m, const double* h, const double* wt, double* out) { up_d(rows, n, m, h, wt, out); }
+void down(int rows, int n, int m, const float* hL, const float* wt, float* d, bool acc) {
+  down_f(rows, n, m, hL, wt, d, acc);
+}
+void down(int rows, int n, int m, const double* hL, const double* wt, double* d, bool acc) {
+  down_d(rows, n, m, hL, wt, d, acc);
+}
+
+}  // namespace
+
+template <typename T>
+void narrow_up(int rows, int n, int m, const T* h, const T* wt, T* out) {
+  up(rows, n, m, h, wt, out);
+}
+
+template <typename T>
+void narrow_down(int rows, int n, int m, const T* hL, const T* wt, T* d, bool accumulate) {
+  down(rows, n, m, hL, wt, d, accumulate);
+}
+
+template struct NarrowTop<float>;
+template struct NarrowTop<double>;
+template void narrow_up(int, int, int, const float*, const float*, float*);
+template void narrow_up(int, int, int, const double*, const double*, double*);
+template void narrow_down(int, int, int, const float*, const float*, float*, bool);
+template void narrow_down(int, int, int, const double*, const double*, double*, bool);
+
+}  // namespace eqprop

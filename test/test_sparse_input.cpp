@@ -1,0 +1,118 @@
+// The sparse input products against the dense sgemm path they replace: the same drive
+// x W_1 + b_1 and the same update W_1 += c x^T D, in float (training) and double.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "eqprop/blas.hpp"
+#include "eqprop/dynamics.hpp"
+#include "eqprop/sparse_input.hpp"
+
+namespace {
+
+// rows x n0 inputs in [0, 1], a `zero_share` of them exactly 0; row 1 is all zero when
+// rows > 1 (a blank image), and unit 0 is zero in every row.
+template <typename T>
+std::vector<T> sparse_rows(int rows, int n0, double zero_share, std::mt19937_64& g) {
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<T> x(std::size_t(rows) * n0);
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < n0; ++j) {
+      const bool zero = j == 0 || (rows > 1 && i == 1) || u(g) < zero_share;
+      x[std::size_t(i) * n0 + j] = zero ? T(0) : static_cast<T>(u(g));
+    }
+  return x;
+}
+
+template <typename T>
+eqprop::NetworkT<T> random_net(int n0, int n1, std::mt19937_64& g) {
+  std::normal_distribution<double> nd(0, 0.1);
+  eqprop::NetworkT<T> net;
+  net.sizes = {n0, n1, 3};
+  net.W.resize(3);
+  net.b.resize(3);
+  for (int k = 0; k < 3; ++k) {
+    net.b[k].resize(net.sizes[k]);
+    for (auto& v : net.b[k]) v = static_cast<T>(nd(g));
+    if (k == 0) continue;
+    net.W[k].resize(std::size_t(net.sizes[k - 1]) * net.sizes[k]);
+    for (auto& v : net.W[k]) v = static_cast<T>(nd(g));
+  }
+  return net;
+}
+
+template <typename T>
+double max_diff(const std::vector<T>& a, const std::vector<T>& b) {
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(double(a[i]) - double(b[i])));
+  return m;
+}
+
+// Both products over several shapes, n_1 not a multiple of 16 among them.
+template <typename T>
+void check_against_dense(double tolerance) {
+  std::mt19937_64 g(5);
+  eqprop::SparseInput<T> input;  // reused across shapes: assign() must not keep stale entries
+  for (const auto& [rows, n0, n1] : std::vector<std::array<int, 3>>{{20, 784, 500}, {7, 50, 37}, {1, 30, 16}, {250, 784, 500}}) {
+    CAPTURE(rows);
+    CAPTURE(n1);
+    auto net = random_net<T>(n0, n1, g);
+    const auto x = sparse_rows<T>(rows, n0, 0.8, g);
+    input.assign(x.data(), rows, n0);
+
+    std::vector<T> dense(std::size_t(rows) * n1), sparse(dense.size(), T(-7));
+    eqprop::clamped_drive(net, x.data(), rows, dense.data());
+    eqprop::sparse_clamped_drive(net, input, 0, rows / 2, sparse.data());  // two row blocks
+    eqprop::sparse_clamped_drive(net, input, rows / 2, rows - rows / 2, sparse.data());
+    CHECK(max_diff(dense, sparse) <= tolerance);
+
+    std::vector<T> diff(std::size_t(rows) * n1);
+    std::normal_distribution<double> nd(0, 0.3);
+    for (auto& v : diff) v = static_cast<T>(nd(g));
+    const T c = T(0.37);
+    auto expected = net.W[1];
+    eqprop::gemm(eqprop::Trans::Yes, eqprop::Trans::No, n0, n1, rows, c, x.data(), n0, diff.data(), n1, T(1),
+                 expected.data(), n1);
+    auto updated = net;
+    CHECK_THROWS_AS(eqprop::sparse_input_update(updated, input, diff.data(), c, 0, n0), std::logic_error);
+    input.index_by_unit();
+    eqprop::sparse_input_update(updated, input, diff.data(), c, 0, n0 / 2);  // two row blocks
+    eqprop::sparse_input_update(updated, input, diff.data(), c, n0 / 2, n0);
+    CHECK(max_diff(expected, updated.W[1]) <= tolerance);
+    // A unit that is 0 in every row leaves its row of W_1 bit-identical.
+    CHECK(std::equal(net.W[1].begin(), net.W[1].begin() + n1, updated.W[1].begin()));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("SparseInput lists the nonzeros by sample and by unit") {
+  const std::vector<float> x = {0, 2, 0, 3,   // sample 0
+                                0, 0, 0, 0,   // sample 1: blank
+                                5, 6, 0, 0};  // sample 2
+  eqprop::SparseInput<float> in;
+  in.assign(x.data(), 3, 4);
+  CHECK(in.nonzeros() == 4);
+  CHECK(in.row_start() == std::vector<int>{0, 2, 2, 4});
+  CHECK(std::vector<int>(in.row_unit().begin(), in.row_unit().begin() + 4) == std::vector<int>{1, 3, 0, 1});
+  CHECK(std::vector<float>(in.row_value().begin(), in.row_value().begin() + 4) == std::vector<float>{2, 3, 5, 6});
+  in.index_by_unit();
+  CHECK(in.unit_start() == std::vector<int>{0, 1, 3, 3, 4});
+  CHECK(in.unit_sample() == std::vector<int>{2, 0, 2, 0});
+  CHECK(in.unit_value() == std::vector<float>{5, 2, 6, 3});
+  const std::vector<float> blank(8, 0.f);
+  in.assign(blank.data(), 2, 4);
+  CHECK(in.nonzeros() == 0);
+  CHECK(in.row_start() == std::vector<int>{0, 0, 0});
+  in.index_by_unit();
+  CHECK(in.unit_start() == std::vector<int>{0, 0, 0, 0, 0});
+}
+
+TEST_CASE("sparse input products equal the dense sgemm path (float)") { check_against_dense<float>(2e-5); }
+
+TEST_CASE("sparse input products equal the dense sgemm path (double)") { check_against_dense<double>(1e-13); }
