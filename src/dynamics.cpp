@@ -101,11 +101,11 @@ StateStats& StateStats::operator+=(const StateStats& o) {
 }
 
 template <typename T>
-StateStats state_stats(const NetworkT<T>& net, const T* x, const T* drive1, const LayerStates<T>& s,
-                       int rows, const std::uint8_t* labels, T* scratch, const NarrowTop<T>* top) {
+StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
+                       const LayerStates<T>& s, int rows, const std::uint8_t* labels, T* scratch,
+                       const NarrowTop<T>* top) {
   const int L = net.layers();
   const bool narrow = top != nullptr && top->active();
-  const int n0 = net.sizes[0];
   StateStats st;
   st.count = rows;
   // Layers 2..L: 1/2 |h_k|^2 - h_k . (b_k + h_{k-1} W_k).
@@ -133,8 +133,10 @@ StateStats state_stats(const NetworkT<T>& net, const T* x, const T* drive1, cons
     const T* d1 = drive1 + std::size_t(i) * n1;
     for (int j = 0; j < n1; ++j) e += double(h1[j]) * (0.5 * h1[j] - d1[j]);
     // Input terms: constant in the state, kept so the figure matches the reference code's E.
-    const T* xi = x + std::size_t(i) * n0;
-    for (int j = 0; j < n0; ++j) e += double(xi[j]) * (0.5 * xi[j] - net.b[0][j]);
+    // A zero input adds nothing, so the nonzeros are enough.
+    const int* unit = x.row_unit().data() + x.row_begin(first + i);
+    const T* value = x.row_value().data() + x.row_begin(first + i);
+    for (int e_i = 0; e_i < x.row_count(first + i); ++e_i) e += double(value[e_i]) * (0.5 * value[e_i] - net.b[0][unit[e_i]]);
     st.energy += e;
     // Cost and prediction at the output.
     const int nL = net.sizes[L];
@@ -158,9 +160,9 @@ template void relax(const NetworkT<float>&, const float*, LayerStates<float>&, L
                     float, float, const std::uint8_t*, const NarrowTop<float>*);
 template void relax(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,
                     int, double, double, const std::uint8_t*, const NarrowTop<double>*);
-template StateStats state_stats(const NetworkT<float>&, const float*, const float*, const LayerStates<float>&,
-                                int, const std::uint8_t*, float*, const NarrowTop<float>*);
-template StateStats state_stats(const NetworkT<double>&, const double*, const double*,
+template StateStats state_stats(const NetworkT<float>&, const SparseInput<float>&, int, const float*,
+                                const LayerStates<float>&, int, const std::uint8_t*, float*, const NarrowTop<float>*);
+template StateStats state_stats(const NetworkT<double>&, const SparseInput<double>&, int, const double*,
                                 const LayerStates<double>&, int, const std::uint8_t*, double*,
                                 const NarrowTop<double>*);
 

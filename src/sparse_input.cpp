@@ -12,46 +12,62 @@
 namespace eqprop {
 
 template <typename T>
-void SparseInput<T>::assign(const T* x, int rows, int n0) {
+void SparseInput<T>::reset(int rows, int n0) {
   rows_ = rows;
   n0_ = n0;
-  row_start_.resize(std::size_t(rows) + 1);
+  row_count_.assign(rows, 0);
   const std::size_t all = std::size_t(rows) * n0;
   if (row_unit_.size() < all) {
     row_unit_.resize(all);
     row_value_.resize(all);
   }
   unit_start_.clear();
+}
+
+template <typename T>
+void SparseInput<T>::set_row(int i, const T* x_row) {
   // Branch-free: every value is written and the cursor moves past the nonzero ones. About a
   // fifth of MNIST's pixels are nonzero, in no order a branch predictor could learn.
+  int* unit = row_unit_.data() + row_begin(i);
+  T* value = row_value_.data() + row_begin(i);
   int n = 0;
-  for (int i = 0; i < rows; ++i) {
-    row_start_[i] = n;
-    const T* r = x + std::size_t(i) * n0;
-    for (int u = 0; u < n0; ++u) {
-      row_unit_[n] = u;
-      row_value_[n] = r[u];
-      n += r[u] != T(0);
-    }
+  for (int u = 0; u < n0_; ++u) {
+    unit[n] = u;
+    value[n] = x_row[u];
+    n += x_row[u] != T(0);
   }
-  row_start_[rows] = n;
+  row_count_[i] = n;
+}
+
+template <typename T>
+void SparseInput<T>::assign(const T* x, int rows, int n0) {
+  reset(rows, n0);
+  for (int i = 0; i < rows; ++i) set_row(i, x + std::size_t(i) * n0);
+}
+
+template <typename T>
+long SparseInput<T>::nonzeros() const {
+  long n = 0;
+  for (int i = 0; i < rows_; ++i) n += row_count_[i];
+  return n;
 }
 
 template <typename T>
 void SparseInput<T>::index_by_unit() {
-  const int n = static_cast<int>(nonzeros());
   unit_start_.assign(std::size_t(n0_) + 1, 0);
-  for (int e = 0; e < n; ++e) ++unit_start_[row_unit_[e] + 1];
+  for (int i = 0; i < rows_; ++i)
+    for (int e = 0; e < row_count_[i]; ++e) ++unit_start_[row_unit_[row_begin(i) + e] + 1];
   for (int u = 0; u < n0_; ++u) unit_start_[u + 1] += unit_start_[u];
-  // Visiting the entries in sample order leaves each unit's entries in sample order.
-  unit_sample_.resize(n);
-  unit_value_.resize(n);
+  // Visiting the samples in order leaves each unit's entries in sample order.
+  unit_sample_.resize(unit_start_[n0_]);
+  unit_value_.resize(unit_start_[n0_]);
   cursor_.assign(unit_start_.begin(), unit_start_.end() - 1);
   for (int i = 0; i < rows_; ++i) {
-    for (int e = row_start_[i]; e < row_start_[i + 1]; ++e) {
-      const int slot = cursor_[row_unit_[e]]++;
+    for (int e = 0; e < row_count_[i]; ++e) {
+      const std::size_t at = row_begin(i) + e;
+      const int slot = cursor_[row_unit_[at]]++;
       unit_sample_[slot] = i;
-      unit_value_[slot] = row_value_[e];
+      unit_value_[slot] = row_value_[at];
     }
   }
 }
@@ -66,12 +82,11 @@ constexpr int kBlockColumns = 64;
 template <typename T>
 EQPROP_KERNEL void drive_kernel(const SparseInput<T>& x, int first, int rows, const T* W, const T* bias, int n1, T* drive1,
                          int col0, int cols) {
-  const auto& start = x.row_start();
   for (int i = first; i < first + rows; ++i) {
     T* out = drive1 + std::size_t(i) * n1 + col0;
     std::memcpy(out, bias + col0, std::size_t(cols) * sizeof(T));
-    add_scaled_rows(out, cols, W + col0, std::size_t(n1), x.row_unit().data() + start[i], x.row_value().data() + start[i],
-             start[i + 1] - start[i]);
+    add_scaled_rows(out, cols, W + col0, std::size_t(n1), x.row_unit().data() + x.row_begin(i),
+                    x.row_value().data() + x.row_begin(i), x.row_count(i));
   }
 }
 

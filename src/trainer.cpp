@@ -116,7 +116,6 @@ void Trainer::allocate_buffers() {
   const int B = st_.cfg.batch;
   const int cap = std::max(train_chunk(), st_.cfg.eval_chunk);
   workspaces_ = tbb::enumerable_thread_specific<Workspace>([sizes, cap] { return Workspace(sizes, cap); });
-  mb_x_.assign(std::size_t(B) * kInputs, 0.f);
   mb_y_.assign(B, 0);
   mb_free_ = LayerStates<float>(sizes, B);
   mb_nudged_ = LayerStates<float>(sizes, B);
@@ -142,18 +141,13 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const int B = st_.cfg.batch;
   const bool symmetric = st_.cfg.nudging == Nudging::Symmetric;
   const int n1 = st_.net.sizes[1];
-  // Gather the minibatch's inputs (B rows of 3 KB: too little to be worth a parallel region).
-  for (int i = 0; i < B; ++i) {
-    std::memcpy(mb_x_.data() + std::size_t(i) * kInputs, train_.row(idx[i]), kInputs * sizeof(float));
-    mb_y_[i] = train_.y[idx[i]];
-  }
+  for (int i = 0; i < B; ++i) mb_y_[i] = train_.y[idx[i]];
   top_.refresh(st_.net);
-  mb_input_.assign(mb_x_.data(), B, kInputs);
-  input_nonzeros_ += mb_input_.nonzeros();
-  input_samples_ += B;
+  mb_input_.reset(B, kInputs);
   for_each_chunk(B, train_chunk(), [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
-    const float* x = mb_x_.data() + std::size_t(first) * kInputs;   // [rows x 784]
+    // The chunk's inputs, read straight from the data set into its own rows of mb_input_.
+    for (int i = first; i < first + rows; ++i) mb_input_.set_row(i, train_.row(idx[i]));
     const float* drive1 = mb_drive1_.data() + std::size_t(first) * n1;  // [rows x n_1]
     const std::uint8_t* y = mb_y_.data() + first;
     // x W_1 + b_1 over the chunk's nonzero inputs: the clamped part of layer 1's drive.
@@ -163,7 +157,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_free, st_.cfg.eps, 0.f, nullptr, &top_);
     for (int i = 0; i < rows; ++i) copy_rows(ws.cur, i, st_.train_particles, idx[first + i], 1);
     copy_rows(ws.cur, 0, mb_free_, first, rows);
-    chunk_stats_[c] = state_stats(st_.net, x, drive1, ws.cur, rows, y, ws.scratch.data(), &top_);
+    chunk_stats_[c] = state_stats(st_.net, mb_input_, first, drive1, ws.cur, rows, y, ws.scratch.data(), &top_);
     // Nudged phase(s), each from the free fixed point.
     relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_nudged, st_.cfg.eps, beta_signed, y, &top_);
     copy_rows(ws.cur, 0, mb_nudged_, first, rows);
@@ -177,6 +171,8 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const auto t_relaxed = std::chrono::steady_clock::now();
   // Reducer: one synchronized update after every chunk has finished relaxing.
   mb_input_.index_by_unit();
+  input_nonzeros_ += mb_input_.nonzeros();
+  input_samples_ += B;
   if (symmetric) {
     ep_update(st_.net, blocks_, mb_input_, mb_nudged_, mb_nudged2_, B, st_.cfg.alphas, 2.f * beta_signed,
               diff_.data());
@@ -267,8 +263,8 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
     sparse_clamped_drive(st_.net, ws.input, 0, rows, ws.drive1.data());
     relax(st_.net, ws.drive1.data(), ws.cur, ws.nxt, rows, steps, st_.cfg.eps, 0.f, nullptr, &top_);
     if (particles) copy_rows(ws.cur, 0, *particles, first, rows);
-    parts[c] = state_stats(st_.net, x, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(),
-                           &top_);
+    parts[c] = state_stats(st_.net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first,
+                           ws.scratch.data(), &top_);
   });
   const StateStats s = sum_in_order(parts);
   if (!std::isfinite(s.energy)) check_finite("evaluation", true);

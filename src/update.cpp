@@ -14,6 +14,9 @@ namespace {
 // count: the same GEMM calls (and so the same bits) happen whatever --threads is.
 constexpr int kBlocksPerLayer = 12;
 constexpr int kMinRows = 8;  // below this a GEMM call costs more than it computes
+// A block under 16 K weights costs less than the fork of a task: a narrow layer's W (500 x 10
+// in net1) is one block, so its update is two GEMM calls instead of 24.
+constexpr int kMinBlockWeights = 16384;
 
 }  // namespace
 
@@ -21,7 +24,8 @@ std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes) {
   std::vector<UpdateBlock> blocks;
   for (std::size_t k = 1; k < sizes.size(); ++k) {
     const int n_pre = sizes[k - 1];
-    const int count = std::max(1, std::min(kBlocksPerLayer, n_pre / kMinRows));
+    const int by_size = static_cast<int>(std::min<long>(kBlocksPerLayer, long(n_pre) * sizes[k] / kMinBlockWeights));
+    const int count = std::max(1, std::min(by_size, n_pre / kMinRows));
     const int rows = (n_pre + count - 1) / count;
     for (int r0 = 0; r0 < n_pre; r0 += rows) blocks.push_back({int(k), r0, std::min(rows, n_pre - r0)});
     blocks.push_back({int(k), 0, 0});

@@ -98,9 +98,15 @@ TEST_CASE("SparseInput lists the nonzeros by sample and by unit") {
   eqprop::SparseInput<float> in;
   in.assign(x.data(), 3, 4);
   CHECK(in.nonzeros() == 4);
-  CHECK(in.row_start() == std::vector<int>{0, 2, 2, 4});
-  CHECK(std::vector<int>(in.row_unit().begin(), in.row_unit().begin() + 4) == std::vector<int>{1, 3, 0, 1});
-  CHECK(std::vector<float>(in.row_value().begin(), in.row_value().begin() + 4) == std::vector<float>{2, 3, 5, 6});
+  CHECK(in.row_count(0) == 2);
+  CHECK(in.row_count(1) == 0);
+  CHECK(in.row_count(2) == 2);
+  CHECK(in.row_unit()[in.row_begin(0)] == 1);
+  CHECK(in.row_unit()[in.row_begin(0) + 1] == 3);
+  CHECK(in.row_unit()[in.row_begin(2)] == 0);
+  CHECK(in.row_unit()[in.row_begin(2) + 1] == 1);
+  CHECK(in.row_value()[in.row_begin(0)] == 2);
+  CHECK(in.row_value()[in.row_begin(2) + 1] == 6);
   in.index_by_unit();
   CHECK(in.unit_start() == std::vector<int>{0, 1, 3, 3, 4});
   CHECK(in.unit_sample() == std::vector<int>{2, 0, 2, 0});
@@ -108,7 +114,8 @@ TEST_CASE("SparseInput lists the nonzeros by sample and by unit") {
   const std::vector<float> blank(8, 0.f);
   in.assign(blank.data(), 2, 4);
   CHECK(in.nonzeros() == 0);
-  CHECK(in.row_start() == std::vector<int>{0, 0, 0});
+  CHECK(in.row_count(0) == 0);
+  CHECK(in.row_count(1) == 0);
   in.index_by_unit();
   CHECK(in.unit_start() == std::vector<int>{0, 0, 0, 0, 0});
 }
@@ -116,3 +123,20 @@ TEST_CASE("SparseInput lists the nonzeros by sample and by unit") {
 TEST_CASE("sparse input products equal the dense sgemm path (float)") { check_against_dense<float>(2e-5); }
 
 TEST_CASE("sparse input products equal the dense sgemm path (double)") { check_against_dense<double>(1e-13); }
+
+TEST_CASE("rows filled one by one in any order give the same lists as assign()") {
+  std::mt19937_64 g(8);
+  const int rows = 6, n0 = 40;
+  const auto x = sparse_rows<float>(rows, n0, 0.7, g);
+  eqprop::SparseInput<float> whole, by_row;
+  whole.assign(x.data(), rows, n0);
+  whole.index_by_unit();
+  by_row.assign(x.data(), 2, n0);  // an earlier, smaller block: reset() must clear it
+  by_row.reset(rows, n0);
+  for (int i : {3, 0, 5, 1, 4, 2}) by_row.set_row(i, x.data() + std::size_t(i) * n0);
+  by_row.index_by_unit();
+  CHECK(by_row.nonzeros() == whole.nonzeros());
+  CHECK(by_row.unit_start() == whole.unit_start());
+  CHECK(by_row.unit_sample() == whole.unit_sample());
+  CHECK(by_row.unit_value() == whole.unit_value());
+}

@@ -8,6 +8,7 @@
 
 #include "eqprop/narrow_layer.hpp"
 #include "eqprop/network.hpp"
+#include "eqprop/sparse_input.hpp"
 
 namespace eqprop {
 
@@ -52,9 +53,11 @@ struct StateStats {
   StateStats& operator+=(const StateStats& o);
 };
 
-// scratch: at least [rows x max(n_k)] values. top: as for relax().
+// The inputs are rows [first, first + rows) of x. scratch: at least [rows x max(n_k)] values.
+// top: as for relax().
 template <typename T>
-StateStats state_stats(const NetworkT<T>& net, const T* x, const T* drive1, const LayerStates<T>& s,
-                       int rows, const std::uint8_t* labels, T* scratch, const NarrowTop<T>* top = nullptr);
+StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
+                       const LayerStates<T>& s, int rows, const std::uint8_t* labels, T* scratch,
+                       const NarrowTop<T>* top = nullptr);
 
 }  // namespace eqprop

@@ -15,19 +15,25 @@ namespace eqprop {
 template <typename T>
 class SparseInput {
  public:
-  // Rebuilds the by-sample lists from x ([rows x n0], row-major) and drops the by-unit ones.
-  // Reuses its buffers: after the first call with the largest block, nothing is allocated.
+  // Room for `rows` samples of n0 inputs, all empty; drops the by-unit lists. Reuses its
+  // buffers: after the first call with the largest block, nothing is allocated.
+  void reset(int rows, int n0);
+  // Lists the nonzeros of sample i (x_row: n0 values). Each sample owns its own slots, so
+  // tasks may fill different samples at the same time.
+  void set_row(int i, const T* x_row);
+  // reset(rows, n0), then every row of x ([rows x n0], row-major).
   void assign(const T* x, int rows, int n0);
   // Builds the by-unit lists (for the update) from the by-sample ones.
   void index_by_unit();
 
   int rows() const { return rows_; }
   int units() const { return n0_; }
-  long nonzeros() const { return row_start_.empty() ? 0 : row_start_[rows_]; }
+  long nonzeros() const;
 
-  // By sample (CSR): entries [row_start[i], row_start[i+1]) of sample i, in unit order. The
-  // entry arrays may be longer than nonzeros(): what follows the last entry is scratch.
-  const std::vector<int>& row_start() const { return row_start_; }
+  // By sample: sample i's entries are row_unit()[row_begin(i) + e] (in unit order) and
+  // row_value()[...] for e < row_count(i).
+  std::size_t row_begin(int i) const { return std::size_t(i) * n0_; }
+  int row_count(int i) const { return row_count_[i]; }
   const std::vector<int>& row_unit() const { return row_unit_; }
   const std::vector<T>& row_value() const { return row_value_; }
   // By input unit (CSC), after index_by_unit(): entries [unit_start[u], unit_start[u+1]) of
@@ -38,11 +44,12 @@ class SparseInput {
 
  private:
   int rows_ = 0, n0_ = 0;
-  std::vector<int> row_start_, row_unit_;
-  std::vector<T> row_value_;
+  std::vector<int> row_count_;  // [rows]
+  std::vector<int> row_unit_;   // [rows x n0]: sample i's slots start at i * n0
+  std::vector<T> row_value_;    // [rows x n0]
   std::vector<int> unit_start_, unit_sample_;
   std::vector<T> unit_value_;
-  std::vector<int> cursor_;  // assign()'s scratch: the next free slot of each unit
+  std::vector<int> cursor_;  // index_by_unit()'s scratch: the next free slot of each unit
 };
 
 // drive1[i] = b_1 + x_i W_1 for rows i in [first, first + rows) of x (drive1 is

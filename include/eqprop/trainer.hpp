@@ -78,8 +78,7 @@ class Trainer {
   const Dataset& train_;
   const Dataset& valid_;
   // Minibatch buffers, shared by the chunk tasks; each task writes only its own rows.
-  std::vector<float> mb_x_;          // [B x 784]: the minibatch's inputs, gathered
-  SparseInput<float> mb_input_;      // their nonzero entries
+  SparseInput<float> mb_input_;      // the minibatch's inputs: their nonzero entries
   std::vector<std::uint8_t> mb_y_;   // [B]
   std::vector<float> mb_drive1_;     // [B x n_1]: x W_1 + b_1, the clamped part of layer 1's drive
   LayerStates<float> mb_free_, mb_nudged_, mb_nudged2_;  // [B x n_k] each
