@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "eqprop/blas.hpp"
+#include "eqprop/clones.hpp"
+#include "eqprop/row_kernels.hpp"
 
 namespace eqprop {
 
@@ -34,6 +36,25 @@ void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1) {
   gemm(Trans::No, Trans::No, rows, n1, n0, T(1), x, n0, net.W[1].data(), n1, T(1), drive1, n1);
 }
 
+namespace {
+// The blend of relax() for the wide layers, compiled per x86-64 level (clones.hpp).
+EQPROP_CLONES void blend_f(float* out, const float* h, const float* d, const float* extra, float keep, float eps,
+                           std::size_t count) {
+  blend_clip(out, h, d, extra, keep, eps, count);
+}
+EQPROP_CLONES void blend_d(double* out, const double* h, const double* d, const double* extra, double keep,
+                           double eps, std::size_t count) {
+  blend_clip(out, h, d, extra, keep, eps, count);
+}
+void blend(float* out, const float* h, const float* d, const float* extra, float keep, float eps, std::size_t count) {
+  blend_f(out, h, d, extra, keep, eps, count);
+}
+void blend(double* out, const double* h, const double* d, const double* extra, double keep, double eps,
+           std::size_t count) {
+  blend_d(out, h, d, extra, keep, eps, count);
+}
+}  // namespace
+
 template <typename T>
 void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
            int steps, T eps, T beta, const std::uint8_t* labels, const NarrowTop<T>* top) {
@@ -57,22 +78,20 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
                net.W[k].data(), n, T(1), d, n);
         }
       }
+      const T* h = cur.h[k].data();
       if (k < L) {
         if (narrow && k + 1 == L) {
-          narrow_down(rows, n, net.sizes[L], cur.h[L].data(), top->wt.data(), d, k > 1);
+          // Top-down product, the clamped drive (layer 1), blend and clip in one pass per row.
+          narrow_down_blend(rows, n, net.sizes[L], cur.h[L].data(), top->wt.data(), k == 1 ? drive1 : nullptr, h,
+                            keep, eps, d);
+          continue;
         } else {
           gemm(Trans::No, Trans::Yes, rows, n, net.sizes[k + 1], T(1), cur.h[k + 1].data(), net.sizes[k + 1],
                net.W[k + 1].data(), net.sizes[k + 1], k > 1 ? T(1) : T(0), d, n);
         }
       }
-      const T* h = cur.h[k].data();
       // One pass: blend with the old state, nudge the output, clip.
-      if (k == 1) {
-        for (std::size_t ij = 0; ij < m; ++ij) {
-          const T v = keep * h[ij] + eps * (d[ij] + drive1[ij]);
-          d[ij] = std::min(std::max(v, T(0)), T(1));
-        }
-      } else if (k == L && beta != T(0)) {
+      if (k == L && beta != T(0)) {
         for (int i = 0; i < rows; ++i) {
           for (int j = 0; j < n; ++j) {
             const std::size_t ij = std::size_t(i) * n + j;
@@ -82,10 +101,7 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
           }
         }
       } else {
-        for (std::size_t ij = 0; ij < m; ++ij) {
-          const T v = keep * h[ij] + eps * d[ij];
-          d[ij] = std::min(std::max(v, T(0)), T(1));
-        }
+        blend(d, h, d, k == 1 ? drive1 : nullptr, keep, eps, m);
       }
     }
     std::swap(cur.h, nxt.h);

@@ -60,14 +60,33 @@ EQPROP_KERNEL void up_kernel(int rows, int n, int m, const T* h, const T* padded
 }
 
 template <typename T>
-EQPROP_KERNEL void down_kernel(int rows, int n, int m, const T* hL, const T* wt, T* d, bool accumulate) {
+EQPROP_KERNEL void down_blend_kernel(int rows, int n, int m, const T* hL, const T* wt, const T* drive, const T* h,
+                                     T keep, T eps, T* d) {
   int which[kNarrowUnits];
   for (int j = 0; j < m; ++j) which[j] = j;
   for (int i = 0; i < rows; ++i) {
     T* out = d + std::size_t(i) * n;
-    if (!accumulate) std::fill(out, out + n, T(0));
+    if (drive) std::memcpy(out, drive + std::size_t(i) * n, std::size_t(n) * sizeof(T));
     add_scaled_rows(out, n, wt, std::size_t(n), which, hL + std::size_t(i) * m, m);
+    blend_clip(out, h + std::size_t(i) * n, out, static_cast<const T*>(nullptr), keep, eps, std::size_t(n));
   }
+}
+
+EQPROP_CLONES void down_blend_f(int rows, int n, int m, const float* hL, const float* wt, const float* drive,
+                                const float* h, float keep, float eps, float* d) {
+  down_blend_kernel(rows, n, m, hL, wt, drive, h, keep, eps, d);
+}
+EQPROP_CLONES void down_blend_d(int rows, int n, int m, const double* hL, const double* wt, const double* drive,
+                                const double* h, double keep, double eps, double* d) {
+  down_blend_kernel(rows, n, m, hL, wt, drive, h, keep, eps, d);
+}
+void down_blend(int rows, int n, int m, const float* hL, const float* wt, const float* drive, const float* h,
+                float keep, float eps, float* d) {
+  down_blend_f(rows, n, m, hL, wt, drive, h, keep, eps, d);
+}
+void down_blend(int rows, int n, int m, const double* hL, const double* wt, const double* drive, const double* h,
+                double keep, double eps, double* d) {
+  down_blend_d(rows, n, m, hL, wt, drive, h, keep, eps, d);
 }
 
 EQPROP_CLONES void up_f(int rows, int n, int m, const float* h, const float* wt, float* out) {
@@ -76,21 +95,9 @@ EQPROP_CLONES void up_f(int rows, int n, int m, const float* h, const float* wt,
 EQPROP_CLONES void up_d(int rows, int n, int m, const double* h, const double* wt, double* out) {
   up_kernel(rows, n, m, h, wt, out);
 }
-EQPROP_CLONES void down_f(int rows, int n, int m, const float* hL, const float* wt, float* d, bool acc) {
-  down_kernel(rows, n, m, hL, wt, d, acc);
-}
-EQPROP_CLONES void down_d(int rows, int n, int m, const double* hL, const double* wt, double* d, bool acc) {
-  down_kernel(rows, n, m, hL, wt, d, acc);
-}
 
 void up(int rows, int n, int m, const float* h, const float* wt, float* out) { up_f(rows, n, m, h, wt, out); }
 void up(int rows, int n, int m, const double* h, const double* wt, double* out) { up_d(rows, n, m, h, wt, out); }
-void down(int rows, int n, int m, const float* hL, const float* wt, float* d, bool acc) {
-  down_f(rows, n, m, hL, wt, d, acc);
-}
-void down(int rows, int n, int m, const double* hL, const double* wt, double* d, bool acc) {
-  down_d(rows, n, m, hL, wt, d, acc);
-}
 
 }  // namespace
 
@@ -100,15 +107,18 @@ void narrow_up(int rows, int n, int m, const T* h, const T* wt, T* out) {
 }
 
 template <typename T>
-void narrow_down(int rows, int n, int m, const T* hL, const T* wt, T* d, bool accumulate) {
-  down(rows, n, m, hL, wt, d, accumulate);
+void narrow_down_blend(int rows, int n, int m, const T* hL, const T* wt, const T* drive, const T* h, T keep, T eps,
+                       T* d) {
+  down_blend(rows, n, m, hL, wt, drive, h, keep, eps, d);
 }
 
 template struct NarrowTop<float>;
 template struct NarrowTop<double>;
 template void narrow_up(int, int, int, const float*, const float*, float*);
 template void narrow_up(int, int, int, const double*, const double*, double*);
-template void narrow_down(int, int, int, const float*, const float*, float*, bool);
-template void narrow_down(int, int, int, const double*, const double*, double*, bool);
+template void narrow_down_blend(int, int, int, const float*, const float*, const float*, const float*, float, float,
+                                float*);
+template void narrow_down_blend(int, int, int, const double*, const double*, const double*, const double*, double,
+                                double, double*);
 
 }  // namespace eqprop

@@ -1,4 +1,4 @@
-// The narrow output-layer loops against the sgemm calls they replace, for any row count
+// The narrow output-layer loops against the sgemm calls (and blend) they replace, for any row count
 // (full and partial groups of four rows), widths that are not multiples of 16, and output
 // layers of 1 to 16 units; and NarrowTop switching itself off above 16 units.
 #include <doctest/doctest.h>
@@ -65,13 +65,20 @@ void check_against_gemm(double tolerance) {
         eqprop::narrow_up(rows, n, m, h.data(), top.padded.data(), got.data());
         CHECK(max_diff(expected, got) <= tolerance);
 
-        // Top-down, both writing and accumulating.
-        for (bool accumulate : {false, true}) {
+        // Top-down, fused with the blend: from layer 1's clamped drive, and onto a drive
+        // already in d (deeper layers).
+        const auto h_old = uniform<T>(std::size_t(rows) * n, g, 0, 1);
+        const auto drive = uniform<T>(std::size_t(rows) * n, g, -1, 1);
+        for (bool from_drive : {true, false}) {
           const auto d0 = uniform<T>(std::size_t(rows) * n, g, -1, 1);
-          auto want = d0, have = d0;
-          eqprop::gemm(eqprop::Trans::No, eqprop::Trans::Yes, rows, n, m, T(1), hL.data(), m, net.W[2].data(), m,
-                       accumulate ? T(1) : T(0), want.data(), n);
-          eqprop::narrow_down(rows, n, m, hL.data(), top.wt.data(), have.data(), accumulate);
+          auto want = from_drive ? drive : d0, have = d0;
+          eqprop::gemm(eqprop::Trans::No, eqprop::Trans::Yes, rows, n, m, T(1), hL.data(), m, net.W[2].data(), m, T(1),
+                       want.data(), n);
+          const T keep = T(0.5), eps = T(0.5);
+          for (std::size_t ij = 0; ij < want.size(); ++ij)
+            want[ij] = std::min(T(1), std::max(T(0), keep * h_old[ij] + eps * want[ij]));
+          eqprop::narrow_down_blend(rows, n, m, hL.data(), top.wt.data(), from_drive ? drive.data() : nullptr,
+                                    h_old.data(), keep, eps, have.data());
           CHECK(max_diff(want, have) <= tolerance);
         }
       }

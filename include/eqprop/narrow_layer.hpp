@@ -29,9 +29,12 @@ struct NarrowTop {
 template <typename T>
 void narrow_up(int rows, int n, int m, const T* h, const T* padded, T* out);
 
-// d[i] = (accumulate ? d[i] : 0) + sum_j hL[i][j] wt[j] for rows i < rows (hL: [rows x m],
-// d: [rows x n]), the terms added in j order.
+// The top-down product fused with the state update of layer L-1, row by row while the row is
+// in L1: d[i] = (drive ? drive[i] : d[i]) + sum_j hL[i][j] wt[j], then
+// d[i] = clip(keep h[i] + eps d[i], 0, 1). drive is layer 1's clamped drive (L = 2); for a
+// deeper layer d already holds b_k + h_{k-1} W_k.
 template <typename T>
-void narrow_down(int rows, int n, int m, const T* hL, const T* wt, T* d, bool accumulate);
+void narrow_down_blend(int rows, int n, int m, const T* hL, const T* wt, const T* drive, const T* h, T keep, T eps,
+                       T* d);
 
 }  // namespace eqprop

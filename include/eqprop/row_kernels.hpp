@@ -1,6 +1,6 @@
-// add_scaled_rows: the inner loop of the hand-written products (sparse input, narrow output
-// layer). Header-only and inline so that each caller's clone (clones.hpp) compiles it for
-// its own vector unit.
+// The inner loops of the hand-written kernels (sparse input, narrow output layer, the state
+// update's blend). Header-only and always inlined, so that each caller's clone (clones.hpp)
+// compiles them for its own vector unit.
 #pragma once
 #include <cstddef>
 
@@ -27,6 +27,23 @@ EQPROP_KERNEL void add_scaled_rows(T* __restrict out, int cols, const T* rows_of
     const T* __restrict w0 = rows_of + which[e] * ld;
     const T v0 = v[e];
     for (int j = 0; j < cols; ++j) out[j] = out[j] + v0 * w0[j];
+  }
+}
+
+// out[j] = clip(keep * h[j] + eps * (d[j] + extra[j]), 0, 1) for j < count; extra may be null
+// (then it is 0). out may be d: the synchronous update writes the new state over its drive.
+template <typename T>
+EQPROP_KERNEL void blend_clip(T* out, const T* h, const T* d, const T* extra, T keep, T eps, std::size_t count) {
+  if (extra) {
+    for (std::size_t j = 0; j < count; ++j) {
+      const T v = keep * h[j] + eps * (d[j] + extra[j]);
+      out[j] = v < T(0) ? T(0) : (v > T(1) ? T(1) : v);
+    }
+  } else {
+    for (std::size_t j = 0; j < count; ++j) {
+      const T v = keep * h[j] + eps * d[j];
+      out[j] = v < T(0) ? T(0) : (v > T(1) ? T(1) : v);
+    }
   }
 }
 
