@@ -59,16 +59,40 @@ EQPROP_KERNEL void up_kernel(int rows, int n, int m, const T* h, const T* padded
   }
 }
 
+// One pass per row: for each 64-byte vector of units, the drive plus all m products are summed
+// in a register (j in order), then blended, clipped and stored once. Written with the
+// compiler's vector extension so that the sum stays in one register.
 template <typename T>
 EQPROP_KERNEL void down_blend_kernel(int rows, int n, int m, const T* hL, const T* wt, const T* drive, const T* h,
                                      T keep, T eps, T* d) {
-  int which[kNarrowUnits];
-  for (int j = 0; j < m; ++j) which[j] = j;
+  constexpr int V = 64 / sizeof(T);
+  typedef T Vec __attribute__((vector_size(64)));
+  const Vec zero = {}, one = zero + T(1);
   for (int i = 0; i < rows; ++i) {
     T* out = d + std::size_t(i) * n;
-    if (drive) std::memcpy(out, drive + std::size_t(i) * n, std::size_t(n) * sizeof(T));
-    add_scaled_rows(out, n, wt, std::size_t(n), which, hL + std::size_t(i) * m, m);
-    blend_clip(out, h + std::size_t(i) * n, out, static_cast<const T*>(nullptr), keep, eps, std::size_t(n));
+    const T* start = drive ? drive + std::size_t(i) * n : out;
+    const T* hi = h + std::size_t(i) * n;
+    const T* hLi = hL + std::size_t(i) * m;
+    int k = 0;
+    for (; k + V <= n; k += V) {
+      Vec acc, w, old;
+      std::memcpy(&acc, start + k, sizeof acc);
+      for (int j = 0; j < m; ++j) {
+        std::memcpy(&w, wt + std::size_t(j) * n + k, sizeof w);
+        acc += hLi[j] * w;
+      }
+      std::memcpy(&old, hi + k, sizeof old);
+      Vec v = keep * old + eps * acc;
+      v = v < zero ? zero : v;
+      v = v > one ? one : v;
+      std::memcpy(out + k, &v, sizeof v);
+    }
+    for (; k < n; ++k) {
+      T acc = start[k];
+      for (int j = 0; j < m; ++j) acc += hLi[j] * wt[std::size_t(j) * n + k];
+      const T v = keep * hi[k] + eps * acc;
+      out[k] = v < T(0) ? T(0) : (v > T(1) ? T(1) : v);
+    }
   }
 }
 
