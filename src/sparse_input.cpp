@@ -95,19 +95,16 @@ EQPROP_KERNEL void drive_kernel(const SparseInput<T>& x, int first, int rows, co
 template <typename T>
 EQPROP_KERNEL void update_kernel(const SparseInput<T>& x, const T* diff1, T c, T* W, int n1, int r0, int r1) {
   const auto& start = x.unit_start();
-  T scaled[4];
+  constexpr int kStep = 64;  // entries scaled at a time (a unit has one per sample at most)
+  T scaled[kStep];
+  const int* sample = x.unit_sample().data();
+  const T* value = x.unit_value().data();
   for (int u = r0; u < r1; ++u) {
     T* out = W + std::size_t(u) * n1;
-    const int* sample = x.unit_sample().data();
-    const T* value = x.unit_value().data();
-    int e = start[u];
-    for (; e + 4 <= start[u + 1]; e += 4) {
-      for (int q = 0; q < 4; ++q) scaled[q] = c * value[e + q];
-      add_scaled_rows(out, n1, diff1, std::size_t(n1), sample + e, scaled, 4);
-    }
-    for (; e < start[u + 1]; ++e) {
-      scaled[0] = c * value[e];
-      add_scaled_rows(out, n1, diff1, std::size_t(n1), sample + e, scaled, 1);
+    for (int e = start[u]; e < start[u + 1]; e += kStep) {
+      const int count = std::min(kStep, start[u + 1] - e);
+      for (int q = 0; q < count; ++q) scaled[q] = c * value[e + q];
+      add_scaled_rows(out, n1, diff1, std::size_t(n1), sample + e, scaled, count);
     }
   }
 }
