@@ -3,6 +3,7 @@
 // plain loops (no BLAS, no shared code with the library's kernels).
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -32,6 +33,14 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The largest |a[i] - b[i]| of two equally long vectors, in double.
+template <typename T>
+double max_diff(const std::vector<T>& a, const std::vector<T>& b) {
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(double(a[i]) - double(b[i])));
+  return m;
+}
 
 inline void put_be32(std::string& s, std::uint32_t v) {
   for (int sh = 24; sh >= 0; sh -= 8) s.push_back(static_cast<char>((v >> sh) & 0xff));

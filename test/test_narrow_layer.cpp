@@ -10,6 +10,7 @@
 
 #include "eqprop/blas.hpp"
 #include "eqprop/narrow_layer.hpp"
+#include "helpers.hpp"
 
 namespace {
 
@@ -28,13 +29,6 @@ void set_sizes(eqprop::NetworkT<T>& net, int n0, int n1, int n2) {
   net.sizes[0] = n0;
   net.sizes[1] = n1;
   net.sizes[2] = n2;
-}
-
-template <typename T>
-double max_diff(const std::vector<T>& a, const std::vector<T>& b) {
-  double m = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(double(a[i]) - double(b[i])));
-  return m;
 }
 
 template <typename T>
@@ -63,7 +57,7 @@ void check_against_gemm(double tolerance) {
         eqprop::gemm(eqprop::Trans::No, eqprop::Trans::No, rows, m, n, T(1), h.data(), n, net.W[2].data(), m, T(1),
                      expected.data(), m);
         eqprop::narrow_up(rows, n, m, h.data(), top.padded.data(), got.data());
-        CHECK(max_diff(expected, got) <= tolerance);
+        CHECK(test::max_diff(expected, got) <= tolerance);
 
         // Top-down, fused with the blend: from layer 1's clamped drive, and onto a drive
         // already in d (deeper layers).
@@ -79,7 +73,7 @@ void check_against_gemm(double tolerance) {
             want[ij] = std::min(T(1), std::max(T(0), keep * h_old[ij] + eps * want[ij]));
           eqprop::narrow_down_blend(rows, n, m, hL.data(), top.wt.data(), from_drive ? drive.data() : nullptr,
                                     h_old.data(), keep, eps, have.data());
-          CHECK(max_diff(want, have) <= tolerance);
+          CHECK(test::max_diff(want, have) <= tolerance);
         }
       }
     }

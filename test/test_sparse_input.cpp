@@ -12,6 +12,7 @@
 #include "eqprop/blas.hpp"
 #include "eqprop/dynamics.hpp"
 #include "eqprop/sparse_input.hpp"
+#include "helpers.hpp"
 
 namespace {
 
@@ -46,13 +47,6 @@ eqprop::NetworkT<T> random_net(int n0, int n1, std::mt19937_64& g) {
   return net;
 }
 
-template <typename T>
-double max_diff(const std::vector<T>& a, const std::vector<T>& b) {
-  double m = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(double(a[i]) - double(b[i])));
-  return m;
-}
-
 // Both products over several shapes, n_1 not a multiple of 16 among them.
 template <typename T>
 void check_against_dense(double tolerance) {
@@ -69,7 +63,7 @@ void check_against_dense(double tolerance) {
     eqprop::clamped_drive(net, x.data(), rows, dense.data());
     eqprop::sparse_clamped_drive(net, input, 0, rows / 2, sparse.data());  // two row blocks
     eqprop::sparse_clamped_drive(net, input, rows / 2, rows - rows / 2, sparse.data());
-    CHECK(max_diff(dense, sparse) <= tolerance);
+    CHECK(test::max_diff(dense, sparse) <= tolerance);
 
     std::vector<T> diff(std::size_t(rows) * n1);
     std::normal_distribution<double> nd(0, 0.3);
@@ -83,7 +77,7 @@ void check_against_dense(double tolerance) {
     input.index_by_unit();
     eqprop::sparse_input_update(updated, input, diff.data(), c, 0, n0 / 2);  // two row blocks
     eqprop::sparse_input_update(updated, input, diff.data(), c, n0 / 2, n0);
-    CHECK(max_diff(expected, updated.W[1]) <= tolerance);
+    CHECK(test::max_diff(expected, updated.W[1]) <= tolerance);
     // A unit that is 0 in every row leaves its row of W_1 bit-identical.
     CHECK(std::equal(net.W[1].begin(), net.W[1].begin() + n1, updated.W[1].begin()));
   }

@@ -3,9 +3,22 @@
 // everywhere; the short memory-bound loops that carry this mark are 2-4x faster in their
 // AVX2 or AVX-512 clones. The clone is fixed per machine, so results never depend on the
 // thread count; machines with other vector units round differently, as OpenBLAS's kernels do.
+//
+// Not under ThreadSanitizer: the loader runs a clone's resolver before the TSan runtime is
+// up, and the instrumented resolver crashes (seen with GCC 12 here). TSan builds use the
+// baseline loops, which compute the same things.
 #pragma once
 
-#if defined(__x86_64__) && defined(__ELF__) && !defined(EQPROP_NO_CLONES)
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define EQPROP_TSAN_BUILD 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define EQPROP_TSAN_BUILD 1
+#endif
+
+#if defined(__x86_64__) && defined(__ELF__) && !defined(EQPROP_NO_CLONES) && !defined(EQPROP_TSAN_BUILD)
 #define EQPROP_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define EQPROP_CLONES
