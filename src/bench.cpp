@@ -59,7 +59,7 @@ void run_bench(const Config& cfg, std::ostream& out) {
   check_memory(cfg);
   const int threads = cfg.threads;
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
-  const Splits data = load_mnist(cfg.data, cfg.train_samples, cfg.valid_samples);
+  const Splits data = load_splits(cfg);
   Trainer trainer(cfg, data.train, data.valid);
   out << "# eqprop bench: layers";
   for (int n : cfg.layer_sizes()) out << ' ' << n;

@@ -73,9 +73,12 @@ void flag(A& ar, bool& v) {
   v = byte == 1;
 }
 
+// format: the file's format version; version 1 files predate the dataset and train-on-all
+// keys and load with their defaults (MNIST, the paper's split).
 template <class A>
-void serialize_config(A& ar, Config& c, Budget& b) {
+void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
   int nudging = static_cast<int>(c.nudging), sign = static_cast<int>(c.beta_sign);
+  int dataset = static_cast<int>(c.dataset);
   vec(ar, c.hidden, b);
   ar & c.epochs & c.batch & c.n_free & c.n_nudged & c.test_steps & c.eps & c.beta;
   vec(ar, c.alphas, b);
@@ -91,7 +94,14 @@ void serialize_config(A& ar, Config& c, Budget& b) {
   str(ar, c.resume, b);
   ar & c.max_minibatches;
   flag(ar, c.progress);
-  if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1) throw std::range_error("bad enumeration value");
+  if (format >= 2) {
+    ar & dataset;
+    flag(ar, c.train_on_all);
+    ar & c.lr_decay;
+  }
+  if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 1)
+    throw std::range_error("bad enumeration value");
+  c.dataset = static_cast<DatasetName>(dataset);
   c.nudging = static_cast<Nudging>(nudging);
   c.beta_sign = static_cast<BetaSign>(sign);
 }
@@ -119,8 +129,8 @@ void serialize_epoch(A& ar, EpochStats& e, Budget& b) {
   ar & e.seconds & e.train_seconds & e.relax_seconds & e.update_seconds & e.valid_seconds & e.threads;
 }
 template <class A>
-void serialize_state(A& ar, TrainState& s, bool particles, Budget& b) {
-  serialize_config(ar, s.cfg, b);
+void serialize_state(A& ar, TrainState& s, bool particles, Budget& b, std::uint32_t format) {
+  serialize_config(ar, s.cfg, b, format);
   serialize_net(ar, s.net, b);
   std::array<std::uint64_t, 4> rng = s.rng.state();
   ar & rng;
@@ -249,7 +259,7 @@ void save_checkpoint(const std::string& path, const TrainState& state, bool with
     boost::archive::binary_oarchive ar(payload_stream, boost::archive::no_header);
     Budget unused{0};
     // Saving only reads the state: the shared save/load code takes a mutable reference.
-    serialize_state(ar, const_cast<TrainState&>(state), with_particles, unused);
+    serialize_state(ar, const_cast<TrainState&>(state), with_particles, unused, kCheckpointFormat);
   }
   const std::string payload = payload_stream.str();
   unsigned char header[kHeaderBytes] = {};
@@ -336,7 +346,7 @@ TrainState load_checkpoint(const std::string& path, CheckpointInfo* info) {
     std::istringstream in(payload, std::ios::binary);
     boost::archive::binary_iarchive ar(in, boost::archive::no_header);
     Budget budget{length};
-    serialize_state(ar, state, particles, budget);
+    serialize_state(ar, state, particles, budget, format);
     if (in.peek() != std::char_traits<char>::eof()) throw std::runtime_error("bytes left over after the state");
   } catch (const std::exception& e) {
     fail(path, std::string("cannot decode the payload (") + e.what() + ")");

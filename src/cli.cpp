@@ -79,7 +79,7 @@ std::uint64_t parse_seed(const std::string& text) {
 // Program_options stores into these; lists, enums and the seed are parsed by us.
 struct RawOptions {
   Config cfg;
-  std::string hidden, alphas, nudging, beta_sign, seed, config_file;
+  std::string hidden, alphas, nudging, beta_sign, seed, dataset, config_file;
 };
 
 // The defaults shown and used are those of `d`: bench trains on fewer samples by default.
@@ -100,12 +100,15 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("eps", val(&r.cfg.eps, d.eps), "step size of the state update, in (0,1]")
     ("beta", val(&r.cfg.beta, d.beta), "nudging strength (cost without 1/2, as the reference code)")
     ("alphas", val(&r.alphas, join(d.alphas)), "learning rate per weight layer, input to output")
+    ("lr-decay", val(&r.cfg.lr_decay, d.lr_decay), "epoch e uses alphas times lr-decay^(e-1) (1: constant, as the paper)")
     ("nudging", val(&r.nudging, to_string(d.nudging)), "one-sided (paper) or symmetric (+beta and -beta phases)")
     ("beta-sign", val(&r.beta_sign, to_string(d.beta_sign)), "random (paper: sign drawn per minibatch) or positive")
     ("shuffle", val(&r.cfg.shuffle, d.shuffle), "shuffle the training order each epoch (paper: false)")
     ("seed", val(&r.seed, std::to_string(d.seed)), "seed of weight init, beta signs and shuffling")
-    ("data", val(&r.cfg.data, d.data), "folder with the MNIST IDX files (raw or .gz)")
-    ("train-samples", val(&r.cfg.train_samples, d.train_samples), "use the first N training examples (0: all 50000)")
+    ("dataset", val(&r.dataset, to_string(d.dataset)), "mnist, or fashion-mnist (Debian's dataset-fashion-mnist package)")
+    ("data", val(&r.cfg.data, d.data), "folder with the data set's IDX files, raw or .gz (default: data/mnist for mnist, /usr/share/datasets/fashion-mnist for fashion-mnist)")
+    ("train-on-all", val(&r.cfg.train_on_all, d.train_on_all), "train on all 60000 training images, with no validation split (report the test error)")
+    ("train-samples", val(&r.cfg.train_samples, d.train_samples), "use the first N training examples (0: all 50000, or 60000 with train-on-all)")
     ("valid-samples", val(&r.cfg.valid_samples, d.valid_samples), "use the first N validation examples (0: all 10000)")
     ("threads", val(&r.cfg.threads, d.threads), "worker threads (default: all this process may use)")
     ("chunk", val(&r.cfg.chunk, d.chunk), "samples per training task (fixed; results do not depend on --threads)")
@@ -119,6 +122,12 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("progress", val(&r.cfg.progress, d.progress), "progress line on stderr during each epoch");
   // clang-format on
   return opts;
+}
+
+DatasetName parse_dataset(const std::string& s) {
+  if (s == "mnist") return DatasetName::Mnist;
+  if (s == "fashion-mnist") return DatasetName::FashionMnist;
+  throw ConfigError("config key 'dataset': expected mnist or fashion-mnist, found '" + s + "'");
 }
 
 Nudging parse_nudging(const std::string& s) {
@@ -252,6 +261,9 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, co
   r.cfg.nudging = parse_nudging(r.nudging);
   r.cfg.beta_sign = parse_beta_sign(r.beta_sign);
   r.cfg.seed = parse_seed(r.seed);
+  r.cfg.dataset = parse_dataset(r.dataset);
+  // Another data set without --data: its own standard folder, not the base's.
+  if (vm["data"].defaulted() && r.cfg.dataset != d.dataset) r.cfg.data = default_data_dir(r.cfg.dataset);
   if (validate) r.cfg.validate();
   out.cfg = r.cfg;
   return out;

@@ -47,7 +47,7 @@ int run_eval(const Words& args, std::ostream& out) {
   if (!a.data.empty()) st.cfg.data = a.data;
   const int threads = a.threads;
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
-  const Splits data = load_mnist(st.cfg.data, st.cfg.train_samples, st.cfg.valid_samples);
+  const Splits data = load_splits(st.cfg);
   // Particles exist for the training and validation splits only, and only in full checkpoints.
   const bool from_particles = !a.from_zero && a.split != "test" && info.has_particles;
   Particles particles = a.split == "train" ? st.train_particles : st.valid_particles;

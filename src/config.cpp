@@ -40,11 +40,16 @@ void Config::validate() const {
     throw ConfigError(os.str());
   }
   for (float a : alphas) require(std::isfinite(a) && a >= 0.f, "alphas", a, "finite rates >= 0");
-  require(train_samples >= 0 && train_samples <= 50000, "train-samples", train_samples,
-          "0 (all) or a count up to 50000");
+  require(std::isfinite(lr_decay) && lr_decay > 0.f && lr_decay <= 1.f, "lr-decay", lr_decay,
+          "a factor per epoch in (0, 1]");
+  const int train_split = train_on_all ? 60000 : 50000;
+  const std::string up_to = "0 (all) or a count up to " + std::to_string(train_split);
+  require(train_samples >= 0 && train_samples <= train_split, "train-samples", train_samples, up_to.c_str());
   require(valid_samples >= 0 && valid_samples <= 10000, "valid-samples", valid_samples,
           "0 (all) or a count up to 10000");
-  const int n_train = train_samples == 0 ? 50000 : train_samples;
+  require(!train_on_all || valid_samples == 0, "valid-samples", valid_samples,
+          "0: with train-on-all there is no validation split");
+  const int n_train = train_samples == 0 ? train_split : train_samples;
   require(batch <= n_train, "batch", batch, "a size no larger than the training set");
   require(threads >= 1 && threads <= 4096, "threads", threads, "a thread count in 1..4096");
   require(chunk > 0, "chunk", chunk, "a size > 0");
@@ -79,7 +84,9 @@ MemoryParts memory_parts(const Config& cfg) {
     weights += double(n[k - 1]) * n[k] + n[k];
     units += n[k];
   }
-  const double examples = (cfg.train_samples ? cfg.train_samples : 50000) + (cfg.valid_samples ? cfg.valid_samples : 10000);
+  const double examples = cfg.train_on_all ? (cfg.train_samples ? cfg.train_samples : 60000)
+                                           : (cfg.train_samples ? cfg.train_samples : 50000) +
+                                                 (cfg.valid_samples ? cfg.valid_samples : 10000);
   // 60,000 training + 10,000 test images of 784 floats, and a copy while the split is cut.
   const double data = 2.0 * 70000 * 784 * sizeof(float);
   return {data, 3.0 * weights * sizeof(float), (cfg.checkpoint_particles ? 2.0 : 1.0) * examples * units * sizeof(float)};
@@ -121,5 +128,7 @@ std::vector<int> Config::layer_sizes() const {
 
 std::string to_string(Nudging n) { return n == Nudging::OneSided ? "one-sided" : "symmetric"; }
 std::string to_string(BetaSign s) { return s == BetaSign::Random ? "random" : "positive"; }
+std::string to_string(DatasetName d) { return d == DatasetName::Mnist ? "mnist" : "fashion-mnist"; }
+std::string default_data_dir(DatasetName d) { return d == DatasetName::Mnist ? kMnistDir : kFashionMnistDir; }
 
 }  // namespace eqprop

@@ -55,7 +55,7 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
   return d;
 }
 
-Splits load_mnist(const std::string& dir, int train_samples, int valid_samples) {
+Splits load_splits(const std::string& dir, int train_samples, int valid_samples, bool train_on_all) {
   const std::string tr_img = find_file(dir, "train-images-idx3-ubyte");
   const std::string tr_lab = find_file(dir, "train-labels-idx1-ubyte");
   const std::string te_img = find_file(dir, "t10k-images-idx3-ubyte");
@@ -64,12 +64,13 @@ Splits load_mnist(const std::string& dir, int train_samples, int valid_samples) 
   Dataset full = load_idx_pair(tr_img, tr_lab, "train");
   if (full.count != kTrainFileCount) {
     std::ostringstream os;
-    os << "data file '" << tr_img << "': " << full.count << " images, expected the 60000 of MNIST's"
+    os << "data file '" << tr_img << "': " << full.count << " images, expected the 60000 of an MNIST-style"
        << " training file (the paper's split is 50000 train + 10000 valid)";
     throw DataError(os.str());
   }
-  const int n_train = train_samples > 0 ? train_samples : kTrainSplit;
-  const int n_valid = valid_samples > 0 ? valid_samples : kTrainFileCount - kTrainSplit;
+  const int train_split = train_on_all ? kTrainFileCount : kTrainSplit;
+  const int n_train = train_samples > 0 ? train_samples : train_split;
+  const int n_valid = train_on_all ? 0 : valid_samples > 0 ? valid_samples : kTrainFileCount - kTrainSplit;
   s.train.name = "train";
   s.train.count = n_train;
   s.train.x.assign(full.x.begin(), full.x.begin() + std::ptrdiff_t(n_train) * kInputs);
@@ -81,6 +82,10 @@ Splits load_mnist(const std::string& dir, int train_samples, int valid_samples) 
   s.valid.y.assign(full.y.begin() + kTrainSplit, full.y.begin() + kTrainSplit + n_valid);
   s.test = load_idx_pair(te_img, te_lab, "test");
   return s;
+}
+
+Splits load_splits(const Config& cfg) {
+  return load_splits(cfg.data, cfg.train_samples, cfg.valid_samples, cfg.train_on_all);
 }
 
 }  // namespace eqprop

@@ -34,7 +34,9 @@ std::string epoch_header(int weight_layers) {
 
 std::string epoch_line(const EpochStats& e, int train_count) {
   std::ostringstream os;
-  os << fmt("%5.0f", e.epoch) << fmt("  %10.3f", error_percent(e.train)) << fmt("  %10.3f", error_percent(e.valid))
+  // No validation split (train-on-all): a dash, not a made-up 0.
+  os << fmt("%5.0f", e.epoch) << fmt("  %10.3f", error_percent(e.train))
+     << (e.valid.count > 0 ? fmt("  %10.3f", error_percent(e.valid)) : std::string("           -"))
      << fmt("  %8.4f", mean_energy(e.train)) << fmt("  %8.5f", mean_cost(e.train));
   for (double r : e.rel_change) os << fmt("  %7.5f", r);
   os << fmt("  %8.2f", e.seconds) << fmt("  %9.0f", e.train_seconds > 0 ? train_count / e.train_seconds : 0.0);
@@ -45,11 +47,12 @@ std::string epoch_json(const EpochStats& e, int train_count) {
   nlohmann::json j;
   j["epoch"] = e.epoch;
   j["train_error"] = number(error_percent(e.train));
-  j["valid_error"] = number(error_percent(e.valid));
+  const double none = std::nan("");  // no validation split: written as null
+  j["valid_error"] = number(e.valid.count > 0 ? error_percent(e.valid) : none);
   j["energy"] = number(mean_energy(e.train));
   j["cost"] = number(mean_cost(e.train));
-  j["valid_energy"] = number(mean_energy(e.valid));
-  j["valid_cost"] = number(mean_cost(e.valid));
+  j["valid_energy"] = number(e.valid.count > 0 ? mean_energy(e.valid) : none);
+  j["valid_cost"] = number(e.valid.count > 0 ? mean_cost(e.valid) : none);
   nlohmann::json rel = nlohmann::json::array();
   for (double r : e.rel_change) rel.push_back(number(r));
   j["rel_weight_change"] = rel;

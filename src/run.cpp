@@ -55,7 +55,7 @@ int run_train(const Words& args, std::ostream& out, std::ostream& err) {
   out << "# threads " << threads << ", chunk " << std::min(cfg.chunk, cfg.batch) << " (training), " << cfg.eval_chunk
       << " (evaluation)\n";
   const auto t_load = clock::now();
-  const Splits data = load_mnist(cfg.data, cfg.train_samples, cfg.valid_samples);
+  const Splits data = load_splits(cfg);
   out << "# data: " << data.train.count << " train, " << data.valid.count << " valid, " << data.test.count
       << " test examples from " << cfg.data << " ("
       << std::chrono::duration<double>(clock::now() - t_load).count() << " s)\n";

@@ -174,15 +174,24 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   input_nonzeros_ += mb_input_.nonzeros();
   input_samples_ += B;
   if (symmetric) {
-    ep_update(st_.net, blocks_, mb_input_, mb_nudged_, mb_nudged2_, B, st_.cfg.alphas, 2.f * beta_signed,
+    ep_update(st_.net, blocks_, mb_input_, mb_nudged_, mb_nudged2_, B, epoch_alphas(), 2.f * beta_signed,
               diff_.data());
   } else {
-    ep_update(st_.net, blocks_, mb_input_, mb_nudged_, mb_free_, B, st_.cfg.alphas, beta_signed, diff_.data());
+    ep_update(st_.net, blocks_, mb_input_, mb_nudged_, mb_free_, B, epoch_alphas(), beta_signed, diff_.data());
   }
   const auto t_end = std::chrono::steady_clock::now();
   st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();
   st_.current.update_seconds += std::chrono::duration<double>(t_end - t_relaxed).count();
   return sum_in_order(chunk_stats_);
+}
+
+const std::vector<float>& Trainer::epoch_alphas() {
+  // Recomputed from the configuration and the epoch each time, so a resumed run gets the
+  // same rates; the power is taken in double and rounded once.
+  const double scale = std::pow(double(st_.cfg.lr_decay), double(st_.epochs_done));
+  alphas_now_.resize(st_.cfg.alphas.size());
+  for (std::size_t k = 0; k < alphas_now_.size(); ++k) alphas_now_[k] = static_cast<float>(st_.cfg.alphas[k] * scale);
+  return alphas_now_;
 }
 
 bool Trainer::train_pass(const std::function<Next(const Trainer&)>& after_minibatch) {

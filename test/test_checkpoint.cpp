@@ -3,6 +3,8 @@
 // an injected failure, the architecture check on resume, and the .npz export.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include <fstream>
@@ -17,7 +19,7 @@
 namespace {
 
 struct Fixture {
-  eqprop::Splits data = eqprop::load_mnist(test::mnist_dir(), 600, 200);
+  eqprop::Splits data = eqprop::load_splits(test::mnist_dir(), 600, 200);
   eqprop::Config cfg = [] {
     eqprop::Config c;
     c.hidden = {30};
@@ -168,13 +170,37 @@ TEST_CASE("truncated, corrupted, foreign and newer checkpoints are refused befor
     CHECK(!checkpoint_error(bad).empty());
   }
   std::string newer = bytes;
-  newer[8] = 2;  // format version 2
+  newer[8] = static_cast<char>(eqprop::kCheckpointFormat + 1);  // a newer format version
   test::write_file(bad, newer);
-  CHECK(checkpoint_error(bad).find("format version 2") != std::string::npos);
+  CHECK(checkpoint_error(bad).find("format version " + std::to_string(eqprop::kCheckpointFormat + 1)) !=
+        std::string::npos);
   test::write_file(bad, "#!/bin/sh\necho this is not a checkpoint, but it is long enough\n");
   CHECK(checkpoint_error(bad).find("not an eqprop checkpoint") != std::string::npos);
   CHECK(checkpoint_error(dir.file("missing.ck")).find("no such file") != std::string::npos);
   CHECK(checkpoint_error(dir.path().string()).find("not a regular file") != std::string::npos);
+}
+
+TEST_CASE("a format 1 checkpoint (written before dataset, train-on-all and lr-decay) loads and resumes") {
+  // test/data/format1.ck: written by commit d4cdcfe's eqprop with `train --hidden 5 --alphas
+  // "0.1 0.05" --train-samples 40 --valid-samples 20 --epochs 1 --test-steps 5 --seed 9`.
+  const char* dir = std::getenv("EQPROP_TESTDATA");
+  const std::string path = std::string(dir ? dir : "test/data") + "/format1.ck";
+  eqprop::CheckpointInfo info;
+  eqprop::TrainState st = eqprop::load_checkpoint(path, &info);
+  CHECK(info.format == 1);
+  CHECK(info.has_particles);
+  CHECK(st.cfg.dataset == eqprop::DatasetName::Mnist);
+  CHECK_FALSE(st.cfg.train_on_all);
+  CHECK(st.cfg.lr_decay == 1.f);
+  CHECK(st.net.sizes == std::vector<int>{784, 5, 10});
+  CHECK(st.epochs_done == 1);
+  st.cfg.epochs = 2;
+  const eqprop::Splits data = eqprop::load_splits(test::mnist_dir(), 40, 20);
+  eqprop::Trainer t(std::move(st), data.train, data.valid);
+  const eqprop::EpochStats e = t.train_epoch();
+  CHECK(e.epoch == 2);
+  CHECK(e.train.count == 40);
+  CHECK(eqprop::first_nonfinite_layer(t.network()) == 0);
 }
 
 TEST_CASE("a failed write keeps the previous checkpoint and leaves no .tmp behind") {

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "eqprop/checkpoint.hpp"
 #include "eqprop/npz.hpp"
 #include "helpers.hpp"
 
@@ -116,6 +117,31 @@ TEST_CASE("a short run prints its configuration and writes one JSON line per epo
   CHECK(nlohmann::json::parse(lines[2]).at("test_error").is_number());
 }
 
+TEST_CASE("--train-on-all trains on the whole training file: no validation split, valid figures null") {
+  test::TempDir dir;
+  const std::string m = dir.file("m.jsonl");
+  // 55000 examples fit only the whole training file, not the paper's 50000 split.
+  const auto r = run("train " + data_arg() + " --hidden 20 --test-steps 5 --epochs 1 --progress=false --train-on-all" +
+                     " --train-samples 55000 --metrics " + m);
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(contains(r.output, "# data: 55000 train, 0 valid, 10000 test"));
+  CHECK(contains(r.output, "train-on-all = true"));
+  std::ifstream in(m);
+  std::string line;
+  REQUIRE(std::getline(in, line));
+  const auto e1 = nlohmann::json::parse(line);
+  CHECK(e1.at("valid_error").is_null());
+  CHECK(e1.at("valid_cost").is_null());
+  CHECK(e1.at("train_error").is_number());
+  REQUIRE(std::getline(in, line));
+  CHECK(nlohmann::json::parse(line).at("test_error").is_number());
+  // Without it, 55000 training examples are more than the split holds.
+  const auto bad = run("train " + data_arg() + " --train-samples 55000");
+  CHECK(bad.code == 2);
+  CHECK(contains(bad.output, "config key 'train-samples'"));
+}
+
 namespace {
 
 // Starts the binary in the background with its output in a file; returns its pid.
@@ -197,7 +223,7 @@ TEST_CASE("--max-minibatches stops with a checkpoint; info, eval and export read
   const auto info = run("info " + ck);
   CAPTURE(info.output);
   CHECK(info.code == 0);
-  CHECK(contains(info.output, "format version 1"));
+  CHECK(contains(info.output, "format version " + std::to_string(eqprop::kCheckpointFormat)));
   CHECK(contains(info.output, "1 of 3 epochs done; inside epoch 2 at sample 60 of 200"));
   CHECK(contains(info.output, "W1  784 x 20"));
   CHECK(contains(info.output, "train particles  200 x (20, 10)"));

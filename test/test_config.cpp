@@ -48,6 +48,23 @@ TEST_CASE("reference configs hold the paper's networks") {
   CHECK(n3.alphas == std::vector<float>{0.128f, 0.032f, 0.008f, 0.002f});
 }
 
+TEST_CASE("dataset picks its own folder unless --data is given; train-on-all widens the training split") {
+  const auto mnist = parse_train_args({}).cfg;
+  CHECK(mnist.dataset == eqprop::DatasetName::Mnist);
+  CHECK(mnist.data == "data/mnist");
+  const auto fashion = parse_train_args({"--dataset", "fashion-mnist"}).cfg;
+  CHECK(fashion.dataset == eqprop::DatasetName::FashionMnist);
+  CHECK(fashion.data == "/usr/share/datasets/fashion-mnist");
+  CHECK(parse_train_args({"--dataset", "fashion-mnist", "--data", "elsewhere"}).cfg.data == "elsewhere");
+  // A resumed fashion run keeps its folder; switching back to mnist picks MNIST's.
+  CHECK(parse_train_args({}, eqprop::Command::Train, &fashion).cfg.data == "/usr/share/datasets/fashion-mnist");
+  CHECK(parse_train_args({"--dataset", "mnist"}, eqprop::Command::Train, &fashion).cfg.data == "data/mnist");
+  CHECK(contains(config_error({"--dataset", "cifar"}), "config key 'dataset'"));
+  CHECK(parse_train_args({"--train-on-all", "--train-samples", "60000"}).cfg.train_on_all);
+  CHECK(contains(config_error({"--train-samples", "60000"}), "up to 50000"));
+  CHECK(contains(config_error({"--train-on-all", "--valid-samples", "5"}), "no validation split"));
+}
+
 TEST_CASE("the command line overrides the config file, in either order") {
   test::TempDir dir;
   test::write_file(dir.file("c.cfg"), "# comment\nepochs = 7\nbeta = 0.25\nhidden = 30 20\nalphas = 0.3 0.2 0.1\n");

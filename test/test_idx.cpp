@@ -97,7 +97,7 @@ TEST_CASE("missing files and folders are refused with a hint") {
   test::TempDir dir;
   CHECK(contains(data_error([&] { eqprop::read_idx_images(dir.file("nope")); }), "fetch_mnist"));
   CHECK(contains(data_error([&] { eqprop::read_idx_images(dir.path().string()); }), "not a regular file"));
-  CHECK(contains(data_error([&] { eqprop::load_mnist(dir.file("nope"), 0, 0); }), "no such file"));
+  CHECK(contains(data_error([&] { eqprop::load_splits(dir.file("nope"), 0, 0); }), "no such file"));
 }
 
 TEST_CASE("image/label pairs must agree and be 28x28") {
@@ -115,7 +115,7 @@ TEST_CASE("image/label pairs must agree and be 28x28") {
 }
 
 TEST_CASE("real MNIST: the paper's split") {
-  const auto s = eqprop::load_mnist(test::mnist_dir(), 0, 0);
+  const auto s = eqprop::load_splits(test::mnist_dir(), 0, 0);
   CHECK(s.train.count == 50000);
   CHECK(s.valid.count == 10000);
   CHECK(s.test.count == 10000);

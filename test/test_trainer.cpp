@@ -138,8 +138,36 @@ TEST_CASE("trainer equals the naive reference on sparse images (the input produc
   compare_with_reference(small_config(), true);
 }
 
+TEST_CASE("lr-decay: epoch 2 trains with alphas * lr-decay, as a run resumed with those rates") {
+  eqprop::Config cfg = small_config();
+  cfg.lr_decay = 0.5f;
+  cfg.validate();
+  const eqprop::Dataset train = synthetic(cfg.train_samples, 31), valid = synthetic(10, 32);
+  eqprop::Trainer decayed(cfg, train, valid);
+  decayed.train_epoch();
+  decayed.train_epoch();
+
+  eqprop::Config constant = cfg;
+  constant.lr_decay = 1.f;
+  eqprop::Trainer first(constant, train, valid);
+  first.train_epoch();
+  eqprop::TrainState st = first.state();
+  for (auto& a : st.cfg.alphas) a *= 0.5f;  // exact in float
+  eqprop::Trainer second(std::move(st), train, valid);
+  second.train_epoch();
+  for (int k = 1; k <= 3; ++k) {
+    CHECK(decayed.network().W[k] == second.network().W[k]);
+    CHECK(decayed.network().b[k] == second.network().b[k]);
+  }
+  // And the decay did change something.
+  eqprop::Trainer plain(constant, train, valid);
+  plain.train_epoch();
+  plain.train_epoch();
+  CHECK(plain.network().W[1] != decayed.network().W[1]);
+}
+
 TEST_CASE("weights and evaluation are bit-identical for --threads 1, 2 and 4 (real MNIST)") {
-  const eqprop::Splits data = eqprop::load_mnist(test::mnist_dir(), 4000, 1000);
+  const eqprop::Splits data = eqprop::load_splits(test::mnist_dir(), 4000, 1000);
   eqprop::Config cfg;  // net1 settings
   cfg.train_samples = 4000;  // 200 minibatches
   cfg.valid_samples = 1000;
@@ -168,7 +196,7 @@ TEST_CASE("weights and evaluation are bit-identical for --threads 1, 2 and 4 (re
 }
 
 TEST_CASE("one epoch on 3,000 real MNIST images gets far below chance") {
-  const eqprop::Splits data = eqprop::load_mnist(test::mnist_dir(), 3000, 2000);
+  const eqprop::Splits data = eqprop::load_splits(test::mnist_dir(), 3000, 2000);
   eqprop::Config cfg;  // net1 settings
   cfg.train_samples = 3000;
   cfg.valid_samples = 2000;

@@ -10,6 +10,13 @@ namespace eqprop {
 
 enum class Nudging { OneSided, Symmetric };
 enum class BetaSign { Random, Positive };
+enum class DatasetName { Mnist, FashionMnist };
+
+// Where each data set is when --data is not given: MNIST as tools/fetch_mnist.sh leaves it,
+// Fashion-MNIST as Debian's dataset-fashion-mnist package installs it (gzip IDX files).
+constexpr const char* kMnistDir = "data/mnist";
+constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+std::string default_data_dir(DatasetName d);
 
 // The threads this process may use (affinity and cgroup limits included): the default of --threads.
 int hardware_threads();
@@ -26,13 +33,16 @@ struct Config {
   float eps = 0.5f;                     // step size of the state update
   float beta = 0.5f;                    // nudging strength (reference code's beta: C has no 1/2)
   std::vector<float> alphas{0.1f, 0.05f};  // learning rate per weight layer, input to output
+  float lr_decay = 1.f;                 // epoch e (from 1) uses alphas * lr_decay^(e-1); 1: constant (paper)
   Nudging nudging = Nudging::OneSided;  // symmetric: phases at +beta and -beta (Laborieux 2021)
   BetaSign beta_sign = BetaSign::Random;  // random: sign of beta drawn per minibatch (paper)
   bool shuffle = false;                 // false: fixed minibatch order, as the paper
   std::uint64_t seed = 1;               // seeds weight init, beta signs and shuffling
   // Data.
-  std::string data = "data/mnist";      // folder with the four MNIST IDX files
-  int train_samples = 0;                // use only the first N training examples (0: all 50,000)
+  DatasetName dataset = DatasetName::Mnist;  // mnist or fashion-mnist (same IDX layout, 28x28, 10 classes)
+  std::string data = kMnistDir;         // folder with the data set's four IDX files (raw or .gz)
+  bool train_on_all = false;            // train on all 60,000 training images: no validation split
+  int train_samples = 0;                // use only the first N training examples (0: all 50,000, or 60,000)
   int valid_samples = 0;                // use only the first N validation examples (0: all 10,000)
   // Engine.
   int threads = hardware_threads();     // TBB worker limit for the whole run
@@ -63,5 +73,6 @@ void check_memory(const Config& cfg);
 
 std::string to_string(Nudging n);
 std::string to_string(BetaSign s);
+std::string to_string(DatasetName d);
 
 }  // namespace eqprop

@@ -70,6 +70,8 @@ class Trainer {
   void allocate_buffers();
   void begin_epoch();
   StateStats train_minibatch(const std::int32_t* idx, float beta_signed);
+  // The learning rates of the current epoch: alphas * lr_decay^(epochs done).
+  const std::vector<float>& epoch_alphas();
   // Throws DivergenceError naming the layer if a parameter is not finite, or if the caller saw
   // a non-finite state.
   void check_finite(const char* where, bool state_nonfinite) const;
@@ -85,6 +87,7 @@ class Trainer {
   std::vector<StateStats> chunk_stats_;  // one slot per chunk, summed in chunk order
   std::vector<float> diff_;          // [B x n_1]: h^a_1 - h^b_1, filled by the chunk tasks
   std::vector<UpdateBlock> blocks_;  // the reducer's fixed tasks
+  std::vector<float> alphas_now_;    // epoch_alphas()'s result
   NarrowTop<float> top_;             // W_L^T, refreshed before every minibatch and evaluation
   tbb::enumerable_thread_specific<Workspace> workspaces_;
   long input_nonzeros_ = 0;  // not training state: speed accounting only
