@@ -73,8 +73,8 @@ void flag(A& ar, bool& v) {
   v = byte == 1;
 }
 
-// format: the file's format version; version 1 files predate the dataset and train-on-all
-// keys and load with their defaults (MNIST, the paper's split).
+// format: the file's format version. Older files load the keys they predate with their
+// defaults (version 1: dataset, train-on-all, lr-decay; version 2: weight-decay).
 template <class A>
 void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
   int nudging = static_cast<int>(c.nudging), sign = static_cast<int>(c.beta_sign);
@@ -99,6 +99,7 @@ void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
     flag(ar, c.train_on_all);
     ar & c.lr_decay;
   }
+  if (format >= 3) ar & c.weight_decay;
   if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 1)
     throw std::range_error("bad enumeration value");
   c.dataset = static_cast<DatasetName>(dataset);

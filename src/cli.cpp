@@ -101,6 +101,7 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("beta", val(&r.cfg.beta, d.beta), "nudging strength (cost without 1/2, as the reference code)")
     ("alphas", val(&r.alphas, join(d.alphas)), "learning rate per weight layer, input to output")
     ("lr-decay", val(&r.cfg.lr_decay, d.lr_decay), "epoch e uses alphas times lr-decay^(e-1) (1: constant, as the paper)")
+    ("weight-decay", val(&r.cfg.weight_decay, d.weight_decay), "L2 penalty: every minibatch, W_k *= 1 - alpha_k * weight-decay before the EP step (0: none, as the paper; biases are not decayed)")
     ("nudging", val(&r.nudging, to_string(d.nudging)), "one-sided (paper) or symmetric (+beta and -beta phases)")
     ("beta-sign", val(&r.beta_sign, to_string(d.beta_sign)), "random (paper: sign drawn per minibatch) or positive")
     ("shuffle", val(&r.cfg.shuffle, d.shuffle), "shuffle the training order each epoch (paper: false)")

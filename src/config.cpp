@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <sstream>
@@ -42,6 +43,10 @@ void Config::validate() const {
   for (float a : alphas) require(std::isfinite(a) && a >= 0.f, "alphas", a, "finite rates >= 0");
   require(std::isfinite(lr_decay) && lr_decay > 0.f && lr_decay <= 1.f, "lr-decay", lr_decay,
           "a factor per epoch in (0, 1]");
+  // alpha_k * lambda >= 1 would flip or zero the weights at every minibatch.
+  const float max_alpha = alphas.empty() ? 0.f : *std::max_element(alphas.begin(), alphas.end());
+  require(std::isfinite(weight_decay) && weight_decay >= 0.f && max_alpha * weight_decay < 1.f, "weight-decay",
+          weight_decay, "a penalty >= 0 with alpha_k * weight-decay < 1 for every layer");
   const int train_split = train_on_all ? 60000 : 50000;
   const std::string up_to = "0 (all) or a count up to " + std::to_string(train_split);
   require(train_samples >= 0 && train_samples <= train_split, "train-samples", train_samples, up_to.c_str());

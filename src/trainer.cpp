@@ -175,9 +175,10 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   input_samples_ += B;
   if (symmetric) {
     ep_update(st_.net, blocks_, mb_input_, mb_nudged_, mb_nudged2_, B, epoch_alphas(), 2.f * beta_signed,
-              diff_.data());
+              diff_.data(), st_.cfg.weight_decay);
   } else {
-    ep_update(st_.net, blocks_, mb_input_, mb_nudged_, mb_free_, B, epoch_alphas(), beta_signed, diff_.data());
+    ep_update(st_.net, blocks_, mb_input_, mb_nudged_, mb_free_, B, epoch_alphas(), beta_signed, diff_.data(),
+              st_.cfg.weight_decay);
   }
   const auto t_end = std::chrono::steady_clock::now();
   st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();

@@ -45,11 +45,12 @@ void layer1_difference(const LayerStates<T>& a, const LayerStates<T>& b, int fir
 template <typename T>
 void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const SparseInput<T>& x,
                const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
-               const T* diff1) {
+               const T* diff1, T weight_decay) {
   parallel_for_index(blocks.size(), [&](std::size_t i) {
     const UpdateBlock& blk = blocks[i];
     const int k = blk.k, n_pre = net.sizes[k - 1], n_post = net.sizes[k];
     const T c = alphas[k - 1] / (beta_diff * T(B));
+    const T keep = T(1) - alphas[k - 1] * weight_decay;  // the L2 shrink of this layer's weights
     if (blk.m == 0) {
       // Bias: sum over samples in sample order, in double so B terms keep their precision.
       for (int j = 0; j < n_post; ++j) {
@@ -62,11 +63,16 @@ void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const S
     // Rows r0..r0+m of W are columns r0..r0+m of the [B x n_pre] pre-synaptic states.
     T* W = net.W[k].data() + std::size_t(blk.r0) * n_post;  // [m x n_post] of [n_pre x n_post]
     if (k == 1) {
+      // Every row shrinks, including the rows the sparse update does not touch.
+      if (weight_decay != T(0)) {
+        T* rows = net.W[1].data() + std::size_t(blk.r0) * n_post;
+        for (std::size_t j = 0; j < std::size_t(blk.m) * n_post; ++j) rows[j] *= keep;
+      }
       // The input is the same in both phases: x^T h^a - x^T h^b = x^T (h^a - h^b).
       sparse_input_update(net, x, diff1, c, blk.r0, blk.r0 + blk.m);
     } else {
       gemm(Trans::Yes, Trans::No, blk.m, n_post, B, c, a.h[k - 1].data() + blk.r0, n_pre, a.h[k].data(), n_post,
-           T(1), W, n_post);
+           keep, W, n_post);  // keep == 1 without weight decay
       gemm(Trans::Yes, Trans::No, blk.m, n_post, B, -c, b.h[k - 1].data() + blk.r0, n_pre, b.h[k].data(), n_post,
            T(1), W, n_post);
     }
@@ -77,9 +83,9 @@ template void layer1_difference(const LayerStates<float>&, const LayerStates<flo
 template void layer1_difference(const LayerStates<double>&, const LayerStates<double>&, int, int, double*);
 template void ep_update(NetworkT<float>&, const std::vector<UpdateBlock>&, const SparseInput<float>&,
                         const LayerStates<float>&, const LayerStates<float>&, int, const std::vector<float>&, float,
-                        const float*);
+                        const float*, float);
 template void ep_update(NetworkT<double>&, const std::vector<UpdateBlock>&, const SparseInput<double>&,
                         const LayerStates<double>&, const LayerStates<double>&, int, const std::vector<double>&,
-                        double, const double*);
+                        double, const double*, double);
 
 }  // namespace eqprop

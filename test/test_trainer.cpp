@@ -69,8 +69,11 @@ Net reference_training(Net net, const eqprop::Config& cfg, const eqprop::Dataset
       }
       const double denom = (sym ? 2 * beta : beta) * cfg.batch;
       for (int k = 1; k <= L; ++k) {
-        for (std::size_t j = 0; j < net.W[k].size(); ++j) net.W[k][j] += cfg.alphas[k - 1] / denom * grad.W[k][j];
-        for (std::size_t j = 0; j < net.b[k].size(); ++j) net.b[k][j] += cfg.alphas[k - 1] / denom * grad.b[k][j];
+        const double alpha = cfg.alphas[k - 1] * std::pow(double(cfg.lr_decay), e);  // lr-decay per epoch
+        const double keep = 1 - alpha * cfg.weight_decay;                          // L2 shrink of W only
+        for (std::size_t j = 0; j < net.W[k].size(); ++j)
+          net.W[k][j] = keep * net.W[k][j] + alpha / denom * grad.W[k][j];
+        for (std::size_t j = 0; j < net.b[k].size(); ++j) net.b[k][j] += alpha / denom * grad.b[k][j];
       }
     }
   }
@@ -136,6 +139,13 @@ TEST_CASE("trainer equals the naive reference: symmetric nudging, positive beta"
 
 TEST_CASE("trainer equals the naive reference on sparse images (the input products skip the zeros)") {
   compare_with_reference(small_config(), true);
+}
+
+TEST_CASE("trainer equals the naive reference with weight decay and a learning-rate decay") {
+  eqprop::Config cfg = small_config();
+  cfg.weight_decay = 0.3f;
+  cfg.lr_decay = 0.6f;
+  compare_with_reference(cfg, true);
 }
 
 TEST_CASE("lr-decay: epoch 2 trains with alphas * lr-decay, as a run resumed with those rates") {

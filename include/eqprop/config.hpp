@@ -34,6 +34,7 @@ struct Config {
   float beta = 0.5f;                    // nudging strength (reference code's beta: C has no 1/2)
   std::vector<float> alphas{0.1f, 0.05f};  // learning rate per weight layer, input to output
   float lr_decay = 1.f;                 // epoch e (from 1) uses alphas * lr_decay^(e-1); 1: constant (paper)
+  float weight_decay = 0.f;             // L2 penalty lambda: W_k shrinks by alpha_k * lambda per minibatch (0: paper)
   Nudging nudging = Nudging::OneSided;  // symmetric: phases at +beta and -beta (Laborieux 2021)
   BetaSign beta_sign = BetaSign::Random;  // random: sign of beta drawn per minibatch (paper)
   bool shuffle = false;                 // false: fixed minibatch order, as the paper

@@ -23,14 +23,15 @@ void layer1_difference(const LayerStates<T>& a, const LayerStates<T>& b, int fir
 
 // For the B samples of a minibatch, with states `a` (nudged at beta_a) and `b` (free, or
 // nudged at beta_b), and beta_diff = beta_a - beta_b (signed):
-//   W_k += alpha_k / (beta_diff B) * (h^a_{k-1}^T h^a_k - h^b_{k-1}^T h^b_k)
+//   W_k = (1 - alpha_k lambda) W_k + alpha_k / (beta_diff B) * (h^a_{k-1}^T h^a_k - h^b_{k-1}^T h^b_k)
 //   b_k += alpha_k / (beta_diff B) * sum_i (h^a_k - h^b_k)
 // with h_0 = x in both, so layer 1 uses x^T diff1 ([B x n_1], from layer1_difference) over
 // the nonzero inputs only (sparse_input_update). For k >= 2 the sum over samples runs inside
-// a GEMM (K = B). alphas[k-1] is layer k's rate.
+// a GEMM (K = B). alphas[k-1] is layer k's rate, lambda = weight_decay (0: no decay, and
+// then the weights are not touched by it at all).
 template <typename T>
 void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const SparseInput<T>& x /*B rows*/,
                const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
-               const T* diff1);
+               const T* diff1, T weight_decay = T(0));
 
 }  // namespace eqprop
