@@ -74,7 +74,7 @@ void flag(A& ar, bool& v) {
 }
 
 // format: the file's format version. Older files load the keys they predate with their
-// defaults (version 1: dataset, train-on-all, lr-decay; version 2: weight-decay).
+// defaults (version 1: dataset, train-on-all, lr-decay; version 2: weight-decay, persistent-particles).
 template <class A>
 void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
   int nudging = static_cast<int>(c.nudging), sign = static_cast<int>(c.beta_sign);
@@ -99,7 +99,10 @@ void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
     flag(ar, c.train_on_all);
     ar & c.lr_decay;
   }
-  if (format >= 3) ar & c.weight_decay;
+  if (format >= 3) {
+    ar & c.weight_decay;
+    flag(ar, c.persistent_particles);
+  }
   if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 1)
     throw std::range_error("bad enumeration value");
   c.dataset = static_cast<DatasetName>(dataset);

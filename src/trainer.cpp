@@ -152,10 +152,16 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     const std::uint8_t* y = mb_y_.data() + first;
     // x W_1 + b_1 over the chunk's nonzero inputs: the clamped part of layer 1's drive.
     sparse_clamped_drive(st_.net, mb_input_, first, rows, mb_drive1_.data());
-    for (int i = 0; i < rows; ++i) copy_rows(st_.train_particles, idx[first + i], ws.cur, i, 1);
+    const bool persistent = st_.cfg.persistent_particles;
+    if (persistent) {
+      for (int i = 0; i < rows; ++i) copy_rows(st_.train_particles, idx[first + i], ws.cur, i, 1);
+    } else {
+      ws.cur.zero();
+    }
     // Free phase; its end state is the new particle (reference code: only the free phase is stored).
     relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_free, st_.cfg.eps, 0.f, nullptr, &top_);
-    for (int i = 0; i < rows; ++i) copy_rows(ws.cur, i, st_.train_particles, idx[first + i], 1);
+    if (persistent)
+      for (int i = 0; i < rows; ++i) copy_rows(ws.cur, i, st_.train_particles, idx[first + i], 1);
     copy_rows(ws.cur, 0, mb_free_, first, rows);
     chunk_stats_[c] = state_stats(st_.net, mb_input_, first, drive1, ws.cur, rows, y, ws.scratch.data(), &top_);
     // Nudged phase(s), each from the free fixed point.
@@ -229,7 +235,7 @@ const EpochStats& Trainer::finish_epoch() {
   check_finite("after the epoch's updates", false);
   EpochStats& e = st_.current;
   const auto t0 = clock::now();
-  e.valid = evaluate(valid_, st_.cfg.n_free, &st_.valid_particles);
+  e.valid = evaluate(valid_, st_.cfg.n_free, st_.cfg.persistent_particles ? &st_.valid_particles : nullptr);
   e.valid_seconds = std::chrono::duration<double>(clock::now() - t0).count();
   e.seconds = e.train_seconds + e.valid_seconds;
   e.threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));

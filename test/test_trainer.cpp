@@ -51,11 +51,11 @@ Net reference_training(Net net, const eqprop::Config& cfg, const eqprop::Dataset
       for (auto& w : grad.W) std::fill(w.begin(), w.end(), 0.0);
       for (auto& b : grad.b) std::fill(b.begin(), b.end(), 0.0);
       for (int i = first; i < first + cfg.batch; ++i) {
-        State s = particles[i];
+        State s = particles[i];  // all zero when particles are not persistent
         s[0].assign(data.row(i), data.row(i) + eqprop::kInputs);
         const int y = data.y[i];
         for (int t = 0; t < cfg.n_free; ++t) s = test::ref_step(net, s, cfg.eps, 0.0, y);
-        particles[i] = s;
+        if (cfg.persistent_particles) particles[i] = s;
         State a = s, b = s;
         for (int t = 0; t < cfg.n_nudged; ++t) a = test::ref_step(net, a, cfg.eps, beta, y);
         if (sym)
@@ -139,6 +139,12 @@ TEST_CASE("trainer equals the naive reference: symmetric nudging, positive beta"
 
 TEST_CASE("trainer equals the naive reference on sparse images (the input products skip the zeros)") {
   compare_with_reference(small_config(), true);
+}
+
+TEST_CASE("trainer equals the naive reference when every free phase starts from zero") {
+  eqprop::Config cfg = small_config();
+  cfg.persistent_particles = false;
+  compare_with_reference(cfg);
 }
 
 TEST_CASE("trainer equals the naive reference with weight decay and a learning-rate decay") {

@@ -22,7 +22,7 @@ struct CheckpointWriteError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-constexpr std::uint32_t kCheckpointFormat = 3;  // 2: + dataset, train-on-all, lr-decay; 3: + weight-decay
+constexpr std::uint32_t kCheckpointFormat = 3;  // 2: + dataset, train-on-all, lr-decay; 3: + weight-decay, persistent-particles
 
 struct CheckpointInfo {
   std::uint32_t format = 0;

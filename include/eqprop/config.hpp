@@ -38,6 +38,7 @@ struct Config {
   Nudging nudging = Nudging::OneSided;  // symmetric: phases at +beta and -beta (Laborieux 2021)
   BetaSign beta_sign = BetaSign::Random;  // random: sign of beta drawn per minibatch (paper)
   bool shuffle = false;                 // false: fixed minibatch order, as the paper
+  bool persistent_particles = true;     // false: every free phase starts from zero (train and validation)
   std::uint64_t seed = 1;               // seeds weight init, beta signs and shuffling
   // Data.
   DatasetName dataset = DatasetName::Mnist;  // mnist or fashion-mnist (same IDX layout, 28x28, 10 classes)
