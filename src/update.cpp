@@ -64,10 +64,8 @@ void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const S
     T* W = net.W[k].data() + std::size_t(blk.r0) * n_post;  // [m x n_post] of [n_pre x n_post]
     if (k == 1) {
       // Every row shrinks, including the rows the sparse update does not touch.
-      if (weight_decay != T(0)) {
-        T* rows = net.W[1].data() + std::size_t(blk.r0) * n_post;
-        for (std::size_t j = 0; j < std::size_t(blk.m) * n_post; ++j) rows[j] *= keep;
-      }
+      if (weight_decay != T(0))
+        for (std::size_t j = 0; j < std::size_t(blk.m) * n_post; ++j) W[j] *= keep;
       // The input is the same in both phases: x^T h^a - x^T h^b = x^T (h^a - h^b).
       sparse_input_update(net, x, diff1, c, blk.r0, blk.r0 + blk.m);
     } else {
