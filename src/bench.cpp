@@ -12,6 +12,7 @@
 
 #include "eqprop/blas.hpp"
 #include "eqprop/dataset.hpp"
+#include "eqprop/error.hpp"
 #include "eqprop/flops.hpp"
 #include "eqprop/trainer.hpp"
 
@@ -56,6 +57,8 @@ double sgemm_gflops(int n, int repeats, int threads) {
 }
 
 void run_bench(const Config& cfg, std::ostream& out) {
+  // The bench times evaluation on the validation split, which train-on-all does not have.
+  if (cfg.train_on_all) throw ConfigError("config key 'train-on-all': bench needs the validation split; leave it false");
   check_memory(cfg);
   const int threads = cfg.threads;
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));

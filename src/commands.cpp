@@ -9,6 +9,7 @@
 #include "eqprop/cli.hpp"
 #include "eqprop/commands.hpp"
 #include "eqprop/dataset.hpp"
+#include "eqprop/error.hpp"
 #include "eqprop/metrics.hpp"
 #include "eqprop/npz.hpp"
 #include "eqprop/trainer.hpp"
@@ -52,6 +53,9 @@ int run_eval(const Words& args, std::ostream& out) {
   const bool from_particles = !a.from_zero && a.split != "test" && info.has_particles;
   Particles particles = a.split == "train" ? st.train_particles : st.valid_particles;
   const Dataset& split = a.split == "train" ? data.train : a.split == "valid" ? data.valid : data.test;
+  if (split.count == 0)  // a --train-on-all run: a 0 % error over no examples would mislead
+    throw ConfigError("--split " + a.split + ": the run was trained with train-on-all and has no " + a.split +
+                      " split; use --split train or --split test");
   const int steps = a.steps > 0 ? a.steps : from_particles ? st.cfg.n_free : st.cfg.test_steps;
   Trainer trainer(std::move(st), data.train, data.valid);
   const auto t0 = std::chrono::steady_clock::now();

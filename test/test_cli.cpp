@@ -136,6 +136,14 @@ TEST_CASE("--train-on-all trains on the whole training file: no validation split
   CHECK(e1.at("train_error").is_number());
   REQUIRE(std::getline(in, line));
   CHECK(nlohmann::json::parse(line).at("test_error").is_number());
+  // Such a run has no validation split to evaluate.
+  const std::string ck = dir.file("all.ck");
+  REQUIRE(run("train " + data_arg() + " --hidden 20 --test-steps 5 --epochs 1 --progress=false --train-on-all" +
+              " --train-samples 200 --checkpoint " + ck).code == 0);
+  const auto valid = run("eval --checkpoint " + ck + " --split valid");
+  CHECK(valid.code == 2);
+  CHECK(contains(valid.output, "no valid split"));
+  CHECK(run("eval --checkpoint " + ck + " --split test").code == 0);
   // Without it, 55000 training examples are more than the split holds.
   const auto bad = run("train " + data_arg() + " --train-samples 55000");
   CHECK(bad.code == 2);
