@@ -1,5 +1,6 @@
-"""What the two Python references share: MNIST IDX reading, the paper's split and the
-command line. The algorithm itself is written out in each (torch_ep.py, numpy_ep.py)."""
+"""What the two Python references share: MNIST IDX reading, the paper's split, the command
+line, the validation pass and the epoch line that tools/compare reads. The training step
+itself is written out in each (torch_ep.py, numpy_ep.py)."""
 import argparse
 import os
 import struct
@@ -43,3 +44,22 @@ def parse_args(description, threads_option):
     p.add_argument("--batch", type=int, default=20)
     p.add_argument("--seed", type=int, default=1)
     return p.parse_args()
+
+
+def validation_errors(relax, W, b, x_va, y_va, part_va, L, steps):
+    """Free phase of `steps` from the validation particles (updated in place), 1,000 images
+    at a time; works on NumPy arrays and PyTorch tensors alike. Returns the error count."""
+    errors = 0
+    for first in range(0, 10000, 1000):
+        idx = slice(first, first + 1000)
+        h = relax([x_va[idx]] + [part_va[k][idx] for k in range(1, L + 1)], x_va[idx] @ W[1] + b[1], steps)
+        for k in range(1, L + 1):
+            part_va[k][idx] = h[k]
+        errors += int((h[L].argmax(1) != y_va[idx]).sum())
+    return errors
+
+
+def print_epoch(epoch, train_errors, valid_errors, seconds, train_seconds):
+    """The epoch line; tools/compare reads its fields by position."""
+    print(f"epoch {epoch} train_error {100.0 * train_errors / 50000:.3f} valid_error {valid_errors / 100.0:.2f} "
+          f"seconds {seconds:.2f} samples_per_second {50000 / train_seconds:.0f}", flush=True)

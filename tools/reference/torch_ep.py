@@ -16,7 +16,7 @@ import numpy as np
 
 import torch
 
-from ep_common import load_mnist, parse_args
+from ep_common import load_mnist, parse_args, print_epoch, validation_errors
 
 
 def main():
@@ -72,16 +72,8 @@ def main():
                     W[k] += c * (hb[k - 1].T @ hb[k] - h0[k - 1].T @ h0[k])
                     b[k] += c * (hb[k] - h0[k]).sum(0)
             train_seconds = time.perf_counter() - t0
-            valid_errors = 0
-            for first in range(0, 10000, 1000):
-                idx = slice(first, first + 1000)
-                h = relax([x_va[idx]] + [part_va[k][idx] for k in range(1, L + 1)], x_va[idx] @ W[1] + b[1], a.n_free)
-                for k in range(1, L + 1):
-                    part_va[k][idx] = h[k]
-                valid_errors += int((h[L].argmax(1) != y_va[idx]).sum())
-            seconds = time.perf_counter() - t0
-            print(f"epoch {epoch} train_error {100.0 * errors / 50000:.3f} valid_error {valid_errors / 100.0:.2f} "
-                  f"seconds {seconds:.2f} samples_per_second {50000 / train_seconds:.0f}", flush=True)
+            valid_errors = validation_errors(relax, W, b, x_va, y_va, part_va, L, a.n_free)
+            print_epoch(epoch, errors, valid_errors, time.perf_counter() - t0, train_seconds)
 
 
 if __name__ == "__main__":
