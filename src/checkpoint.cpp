@@ -256,7 +256,7 @@ void check_checkpoint_writable(const std::string& path) {
   ::unlink(tmp.c_str());
 }
 
-void save_checkpoint(const std::string& path, const TrainState& state, bool with_particles) {
+std::string encode_checkpoint(const TrainState& state, bool with_particles) {
   std::ostringstream payload_stream(std::ios::binary);
   {
     // no_header: our own header says what the file is; Boost's would only add its version string.
@@ -272,12 +272,15 @@ void save_checkpoint(const std::string& path, const TrainState& state, bool with
   put_le(header + 12, with_particles ? kFlagParticles : 0, 4);
   put_le(header + 16, payload.size(), 8);
   put_le(header + 24, crc32_of(payload), 4);
+  return std::string(reinterpret_cast<const char*>(header), kHeaderBytes) + payload;
+}
 
+void save_checkpoint(const std::string& path, const TrainState& state, bool with_particles) {
+  const std::string bytes = encode_checkpoint(state, with_particles);
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) fail_write(path, "cannot create '" + tmp + "': " + sys_error() + "; the previous checkpoint is kept");
-  const bool ok = write_all(fd, reinterpret_cast<const char*>(header), kHeaderBytes) &&
-                  write_all(fd, payload.data(), payload.size()) && ::fsync(fd) == 0;
+  const bool ok = write_all(fd, bytes.data(), bytes.size()) && ::fsync(fd) == 0;
   const std::string err = ok ? "" : sys_error();
   if (::close(fd) != 0 && ok) {
     const std::string close_err = sys_error();
@@ -301,48 +304,24 @@ void save_checkpoint(const std::string& path, const TrainState& state, bool with
   }
 }
 
-TrainState load_checkpoint(const std::string& path, CheckpointInfo* info) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) fail(path, "no such file");
-  if (!fs::is_regular_file(path, ec)) fail(path, "not a regular file");
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) fail(path, "cannot open: " + sys_error());
-  struct stat st {};
-  ::fstat(fd, &st);
-  const std::uint64_t file_size = static_cast<std::uint64_t>(st.st_size);
-  unsigned char header[kHeaderBytes];
-  const ssize_t got = ::read(fd, header, kHeaderBytes);
-  if (got != static_cast<ssize_t>(kHeaderBytes) || std::memcmp(header, kMagic, sizeof kMagic) != 0) {
-    ::close(fd);
+TrainState decode_checkpoint(const std::string& bytes, const std::string& name, CheckpointInfo* info) {
+  const std::string& path = name;
+  const auto* header = reinterpret_cast<const unsigned char*>(bytes.data());
+  if (bytes.size() < kHeaderBytes || std::memcmp(header, kMagic, sizeof kMagic) != 0)
     fail(path, "not an eqprop checkpoint (bad magic or shorter than the 32-byte header)");
-  }
   const auto format = static_cast<std::uint32_t>(get_le(header + 8, 4));
   const auto flags = static_cast<std::uint32_t>(get_le(header + 12, 4));
   const std::uint64_t length = get_le(header + 16, 8);
   const auto crc = static_cast<std::uint32_t>(get_le(header + 24, 4));
   if (format > kCheckpointFormat || format == 0) {
-    ::close(fd);
     fail(path, "format version " + std::to_string(format) + " is not supported (this eqprop reads version " +
                    std::to_string(kCheckpointFormat) + "; a newer eqprop wrote it?)");
   }
-  if (length != file_size - kHeaderBytes) {
-    ::close(fd);
+  if (length != bytes.size() - kHeaderBytes) {
     fail(path, "truncated or padded: the header promises " + std::to_string(length) + " payload bytes, the file has " +
-                   std::to_string(file_size - kHeaderBytes));
+                   std::to_string(bytes.size() - kHeaderBytes));
   }
-  std::string payload(length, '\0');
-  std::size_t done = 0;
-  while (done < length) {
-    const ssize_t r = ::read(fd, payload.data() + done, length - done);
-    if (r <= 0) {
-      if (r < 0 && errno == EINTR) continue;
-      ::close(fd);
-      fail(path, "read error: " + (r < 0 ? sys_error() : std::string("unexpected end of file")));
-    }
-    done += static_cast<std::size_t>(r);
-  }
-  ::close(fd);
+  const std::string payload = bytes.substr(kHeaderBytes);
   if (crc32_of(payload) != crc) fail(path, "checksum mismatch: the file is corrupted");
   TrainState state;
   const bool particles = (flags & kFlagParticles) != 0;
@@ -359,6 +338,50 @@ TrainState load_checkpoint(const std::string& path, CheckpointInfo* info) {
   state.has_particles = particles;
   if (info) *info = CheckpointInfo{format, length, particles};
   return state;
+}
+
+TrainState load_checkpoint(const std::string& path, CheckpointInfo* info) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) fail(path, "no such file");
+  if (!fs::is_regular_file(path, ec)) fail(path, "not a regular file");
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) fail(path, "cannot open: " + sys_error());
+  struct stat st {};
+  ::fstat(fd, &st);
+  const std::uint64_t file_size = static_cast<std::uint64_t>(st.st_size);
+  // The header first: a foreign or truncated file is refused before its promised length
+  // is trusted for an allocation.
+  unsigned char header[kHeaderBytes];
+  const ssize_t got = ::read(fd, header, kHeaderBytes);
+  if (got != static_cast<ssize_t>(kHeaderBytes) || std::memcmp(header, kMagic, sizeof kMagic) != 0) {
+    ::close(fd);
+    fail(path, "not an eqprop checkpoint (bad magic or shorter than the 32-byte header)");
+  }
+  const std::uint64_t length = get_le(header + 16, 8);
+  if (length != file_size - kHeaderBytes) {
+    ::close(fd);
+    const auto format = static_cast<std::uint32_t>(get_le(header + 8, 4));
+    if (format > kCheckpointFormat || format == 0)
+      fail(path, "format version " + std::to_string(format) + " is not supported (this eqprop reads version " +
+                     std::to_string(kCheckpointFormat) + "; a newer eqprop wrote it?)");
+    fail(path, "truncated or padded: the header promises " + std::to_string(length) + " payload bytes, the file has " +
+                   std::to_string(file_size - kHeaderBytes));
+  }
+  std::string bytes(kHeaderBytes + length, '\0');
+  std::memcpy(bytes.data(), header, kHeaderBytes);
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t r = ::read(fd, bytes.data() + kHeaderBytes + done, length - done);
+    if (r <= 0) {
+      if (r < 0 && errno == EINTR) continue;
+      ::close(fd);
+      fail(path, "read error: " + (r < 0 ? sys_error() : std::string("unexpected end of file")));
+    }
+    done += static_cast<std::size_t>(r);
+  }
+  ::close(fd);
+  return decode_checkpoint(bytes, path, info);
 }
 
 }  // namespace eqprop

@@ -169,7 +169,11 @@ po::options_description file_options(FileArgs& a, Command cmd) {
   po::options_description opts(cmd == Command::Info ? "eqprop info options" : "eqprop export options");
   opts.add_options()("help,h", "print this help and exit")(
       "checkpoint", val(&a.checkpoint, a.checkpoint), "the checkpoint file (or give it as the first word)");
-  if (cmd == Command::Export) opts.add_options()("npz", val(&a.npz, a.npz), "the .npz file to write");
+  if (cmd == Command::Export) {
+    opts.add_options()("npz", val(&a.npz, a.npz), "the .npz file to write")(
+        "particles", val(&a.particles, a.particles),
+        "also the persistent particles: train_h1..train_hL, valid_h1..valid_hL ([examples x n_k])");
+  }
   return opts;
 }
 
@@ -329,7 +333,7 @@ std::string help_text(Command cmd) {
     } else {
       os << "usage: eqprop export PATH --npz OUT.npz\n\n"
          << "Weights and biases as a NumPy .npz archive of float32 arrays W1..WL ([n_{k-1} x n_k])\n"
-         << "and b0..bL: numpy.load('OUT.npz')['W1'].\n\n";
+         << "and b0..bL: numpy.load('OUT.npz')['W1']; with --particles also the saved particles.\n\n";
     }
     os << file_options(a, cmd);
   }

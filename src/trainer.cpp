@@ -27,13 +27,13 @@ void copy_rows(const LayerStates<float>& from, int from_row, LayerStates<float>&
   }
 }
 
-// Runs body(chunk_index, first_row, rows) for fixed chunks of `chunk` rows of [0, n) as
-// oneTBB tasks. The chunks depend only on n and chunk, never on the thread count.
+// Runs body(chunk_index, first_row, rows) as oneTBB tasks for the chunks of `share` (one
+// rank's run of them) among the fixed chunks of `chunk` rows of [0, n). The chunks depend
+// only on n and chunk, never on the thread or rank count.
 template <typename Body>
-void for_each_chunk(int n, int chunk, Body&& body) {
-  const int chunks = (n + chunk - 1) / chunk;
-  parallel_for_index(static_cast<std::size_t>(chunks), [&](std::size_t i) {
-    const int c = static_cast<int>(i), first = c * chunk;
+void for_each_chunk_of(const Share& share, int n, int chunk, Body&& body) {
+  parallel_for_index(static_cast<std::size_t>(share.count), [&](std::size_t i) {
+    const int c = share.first + static_cast<int>(i), first = c * chunk;
     body(c, first, std::min(chunk, n - first));
   });
 }
@@ -58,16 +58,15 @@ std::string shape(const std::vector<int>& sizes) {
 }
 }  // namespace
 
-Trainer::Trainer(const Config& cfg, const Dataset& train, const Dataset& valid)
-    : train_(train), valid_(valid) {
+Trainer::Trainer(const Config& cfg, const Dataset& train, const Dataset& valid, const Cluster& cluster)
+    : train_(train), valid_(valid), cluster_(cluster) {
   st_.cfg = cfg;
   st_.rng = Rng(cfg.seed);
   const auto sizes = cfg.layer_sizes();
   st_.net = glorot_network<float>(sizes, st_.rng);
-  st_.train_particles = Particles(sizes, train_.count);
-  st_.valid_particles = Particles(sizes, valid_.count);
   st_.order.resize(train_.count);
   std::iota(st_.order.begin(), st_.order.end(), 0);
+  shard_particles(false);
   allocate_buffers();
 }
 
@@ -78,11 +77,14 @@ void check_resume_architecture(const TrainState& state, const Config& cfg) {
   }
 }
 
-Trainer::Trainer(TrainState state, const Dataset& train, const Dataset& valid)
-    : st_(std::move(state)), train_(train), valid_(valid) {
+Trainer::Trainer(TrainState state, const Dataset& train, const Dataset& valid, const Cluster& cluster)
+    : st_(std::move(state)), train_(train), valid_(valid), cluster_(cluster) {
   check_resume_architecture(st_, st_.cfg);
-  const auto sizes = st_.cfg.layer_sizes();
-  if (st_.has_particles) {
+  // Across ranks only rank 0 read the checkpoint and holds particles: it alone can check
+  // them, and every rank hears the outcome before any waits for the particles.
+  const bool holds = cluster_.root() && st_.has_particles;
+  cluster_.agree([&] {
+    if (!holds) return;
     auto check_count = [](const Particles& p, const Dataset& d, const char* key) {
       if (p.capacity != d.count) {
         throw ConfigError(std::string("--resume: the checkpoint has particles for ") + std::to_string(p.capacity) +
@@ -92,12 +94,7 @@ Trainer::Trainer(TrainState state, const Dataset& train, const Dataset& valid)
     };
     check_count(st_.train_particles, train_, "train-samples");
     check_count(st_.valid_particles, valid_, "valid-samples");
-  } else {
-    // A model-only checkpoint: particles restart from zero, as the reference code's reload.
-    st_.train_particles = Particles(sizes, train_.count);
-    st_.valid_particles = Particles(sizes, valid_.count);
-    st_.has_particles = true;
-  }
+  });
   if (st_.order.size() != std::size_t(train_.count)) {
     if (st_.in_epoch) {
       throw ConfigError("--resume: the checkpoint stopped inside an epoch over " + std::to_string(st_.order.size()) +
@@ -107,13 +104,35 @@ Trainer::Trainer(TrainState state, const Dataset& train, const Dataset& valid)
     st_.order.resize(train_.count);
     std::iota(st_.order.begin(), st_.order.end(), 0);
   }
+  // A model-only checkpoint: particles restart from zero, as the reference code's reload.
+  shard_particles(cluster_.max(holds ? 1 : 0) != 0);
+  st_.has_particles = true;
   allocate_buffers();
+}
+
+void Trainer::shard_particles(bool restore) {
+  const auto sizes = st_.cfg.layer_sizes();
+  const int R = cluster_.size(), me = cluster_.rank();
+  train_map_ = ShardMap::by_slot(st_.order, st_.cfg.batch, train_chunk(), R);
+  valid_map_ = ShardMap::by_chunk(valid_.count, st_.cfg.eval_chunk, R);
+  if (!restore) {
+    st_.train_particles = Particles(sizes, train_map_.counts[me]);
+    st_.valid_particles = Particles(sizes, valid_map_.counts[me]);
+  } else if (R > 1) {
+    // Rank 0's full particles go to their ranks; the full copy is then released.
+    Particles t = scatter_particles(cluster_, train_map_, sizes, st_.train_particles);
+    Particles v = scatter_particles(cluster_, valid_map_, sizes, st_.valid_particles);
+    st_.train_particles = std::move(t);
+    st_.valid_particles = std::move(v);
+  }
 }
 
 void Trainer::allocate_buffers() {
   blas_single_threaded();
   const auto sizes = st_.cfg.layer_sizes();
   const int B = st_.cfg.batch;
+  const int R = cluster_.size();
+  chunks_ = share_of((B + train_chunk() - 1) / train_chunk(), R, cluster_.rank());
   const int cap = std::max(train_chunk(), st_.cfg.eval_chunk);
   workspaces_ = tbb::enumerable_thread_specific<Workspace>([sizes, cap] { return Workspace(sizes, cap); });
   mb_y_.assign(B, 0);
@@ -124,10 +143,80 @@ void Trainer::allocate_buffers() {
   diff_.assign(std::size_t(B) * sizes[1], 0.f);
   mb_drive1_.assign(std::size_t(B) * sizes[1], 0.f);
   blocks_ = update_blocks(sizes);
+  // The exchange: for each rank, its rows of every state buffer the update reads (all
+  // layers), then its chunks' figures, back to back.
+  xchg_counts_.assign(R, 0);
+  xchg_offsets_.assign(R, 0);
+  const int buffers = st_.cfg.nudging == Nudging::Symmetric ? 3 : 2;
+  int width = 0;
+  for (std::size_t k = 1; k < sizes.size(); ++k) width += sizes[k];
+  long total = 0;
+  for (int r = 0; r < R; ++r) {
+    const Share s = share_of(static_cast<int>(chunk_stats_.size()), R, r);
+    const int first = s.first * train_chunk(), rows = std::min(B, (s.first + s.count) * train_chunk()) - first;
+    const long bytes = long(rows) * width * buffers * long(sizeof(float)) + long(s.count) * long(sizeof(StateStats));
+    xchg_counts_[r] = static_cast<int>(bytes);
+    xchg_offsets_[r] = static_cast<int>(total);
+    total += bytes;
+  }
+  exchange_bytes_ = R > 1 ? total : 0;
+  xchg_send_.assign(R > 1 ? std::size_t(xchg_counts_[cluster_.rank()]) : 0, 0);
+  xchg_recv_.assign(R > 1 ? std::size_t(total) : 0, 0);
+}
+
+void Trainer::exchange_minibatch(int B, int chunk) {
+  const int R = cluster_.size();
+  if (R == 1) return;
+  std::vector<LayerStates<float>*> bufs{&mb_free_, &mb_nudged_};
+  if (st_.cfg.nudging == Nudging::Symmetric) bufs.push_back(&mb_nudged2_);
+  const int L = st_.net.layers();
+  const int C = static_cast<int>(chunk_stats_.size());
+  // Rank r's rows and chunks; packing and unpacking walk the same order.
+  auto walk = [&](int r, char* p, bool pack) {
+    const Share s = share_of(C, R, r);
+    const int first = s.first * chunk, rows = std::min(B, (s.first + s.count) * chunk) - first;
+    for (auto* b : bufs) {
+      for (int k = 1; k <= L; ++k) {
+        const std::size_t n = std::size_t(rows) * b->size(k) * sizeof(float);
+        if (pack) std::memcpy(p, b->row(k, first), n); else std::memcpy(b->row(k, first), p, n);
+        p += n;
+      }
+    }
+    const std::size_t n = std::size_t(s.count) * sizeof(StateStats);
+    if (pack) std::memcpy(p, chunk_stats_.data() + s.first, n); else std::memcpy(chunk_stats_.data() + s.first, p, n);
+  };
+  walk(cluster_.rank(), xchg_send_.data(), true);
+  cluster_.allgather(xchg_send_.data(), static_cast<int>(xchg_send_.size()), xchg_recv_.data(), xchg_counts_,
+                     xchg_offsets_, 1);
+  for (int r = 0; r < R; ++r) {
+    if (r == cluster_.rank()) continue;
+    walk(r, xchg_recv_.data() + xchg_offsets_[r], false);
+    // The other ranks' part of h^a_1 - h^b_1, from the rows just received.
+    const Share s = share_of(C, R, r);
+    const int first = s.first * chunk, rows = std::min(B, (s.first + s.count) * chunk) - first;
+    if (rows > 0)
+      layer1_difference(mb_nudged_, st_.cfg.nudging == Nudging::Symmetric ? mb_nudged2_ : mb_free_, first, rows,
+                        diff_.data());
+  }
 }
 
 void Trainer::begin_epoch() {
-  if (st_.cfg.shuffle) st_.rng.shuffle(st_.order);
+  if (st_.cfg.shuffle) {
+    st_.rng.shuffle(st_.order);
+    if (cluster_.size() > 1) {
+      // Every rank drew the same order: each particle goes to the rank that now relaxes it.
+      ShardMap next = ShardMap::by_slot(st_.order, st_.cfg.batch, train_chunk(), cluster_.size());
+      const int me = cluster_.rank();
+      long moved = 0;
+      for (std::size_t e = 0; e < next.owner.size(); ++e) moved += train_map_.owner[e] == me && next.owner[e] != me;
+      st_.train_particles =
+          move_particles(cluster_, train_map_, next, st_.cfg.layer_sizes(), st_.train_particles);
+      train_map_ = std::move(next);
+      long width = 0;
+      for (int k = 1; k <= st_.net.layers(); ++k) width += st_.net.sizes[k];
+      particle_bytes_moved_ += moved * width * long(sizeof(float));
+    }
+  }
   st_.epoch_start = st_.net;
   st_.current = EpochStats{};
   st_.current.epoch = st_.epochs_done + 1;
@@ -144,7 +233,12 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   for (int i = 0; i < B; ++i) mb_y_[i] = train_.y[idx[i]];
   top_.refresh(st_.net);
   mb_input_.reset(B, kInputs);
-  for_each_chunk(B, train_chunk(), [&](int c, int first, int rows) {
+  const int chunk = train_chunk();
+  const int own_first = chunks_.first * chunk, own_rows = std::min(B, (chunks_.first + chunks_.count) * chunk) - own_first;
+  // The rows other ranks relax: their inputs enter this rank's update all the same.
+  for (int i = 0; i < B; ++i)
+    if (i < own_first || i >= own_first + own_rows) mb_input_.set_row(i, train_.row(idx[i]));
+  for_each_chunk_of(chunks_, B, chunk, [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
     // The chunk's inputs, read straight from the data set into its own rows of mb_input_.
     for (int i = first; i < first + rows; ++i) mb_input_.set_row(i, train_.row(idx[i]));
@@ -153,15 +247,16 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     // x W_1 + b_1 over the chunk's nonzero inputs: the clamped part of layer 1's drive.
     sparse_clamped_drive(st_.net, mb_input_, first, rows, mb_drive1_.data());
     const bool persistent = st_.cfg.persistent_particles;
+    const std::vector<int>& local = train_map_.local;  // this rank's particle row of each example
     if (persistent) {
-      for (int i = 0; i < rows; ++i) copy_rows(st_.train_particles, idx[first + i], ws.cur, i, 1);
+      for (int i = 0; i < rows; ++i) copy_rows(st_.train_particles, local[idx[first + i]], ws.cur, i, 1);
     } else {
       ws.cur.zero();
     }
     // Free phase; its end state is the new particle (reference code: only the free phase is stored).
     relax(st_.net, drive1, ws.cur, ws.nxt, rows, st_.cfg.n_free, st_.cfg.eps, 0.f, nullptr, &top_);
     if (persistent)
-      for (int i = 0; i < rows; ++i) copy_rows(ws.cur, i, st_.train_particles, idx[first + i], 1);
+      for (int i = 0; i < rows; ++i) copy_rows(ws.cur, i, st_.train_particles, local[idx[first + i]], 1);
     copy_rows(ws.cur, 0, mb_free_, first, rows);
     chunk_stats_[c] = state_stats(st_.net, mb_input_, first, drive1, ws.cur, rows, y, ws.scratch.data(), &top_);
     // Nudged phase(s), each from the free fixed point.
@@ -174,6 +269,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     }
     layer1_difference(mb_nudged_, symmetric ? mb_nudged2_ : mb_free_, first, rows, diff_.data());
   });
+  exchange_minibatch(B, chunk);
   const auto t_relaxed = std::chrono::steady_clock::now();
   // Reducer: one synchronized update after every chunk has finished relaxing.
   mb_input_.index_by_unit();
@@ -266,25 +362,52 @@ EpochStats Trainer::train_epoch() {
 StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particles) {
   const int chunk = st_.cfg.eval_chunk;
   top_.refresh(st_.net);
-  std::vector<StateStats> parts((data.count + chunk - 1) / chunk);
-  for_each_chunk(data.count, chunk, [&](int c, int first, int rows) {
+  const int C = (data.count + chunk - 1) / chunk;
+  std::vector<StateStats> parts(C);
+  const Share mine = share_of(C, cluster_.size(), cluster_.rank());
+  const int base = mine.first * chunk;  // the first example of this rank: particle row 0
+  for_each_chunk_of(mine, data.count, chunk, [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
     const float* x = data.row(first);  // a split's rows are contiguous: no gather needed
     if (particles) {
-      copy_rows(*particles, first, ws.cur, 0, rows);
+      copy_rows(*particles, first - base, ws.cur, 0, rows);
     } else {
       ws.cur.zero();
     }
     ws.input.assign(x, rows, kInputs);
     sparse_clamped_drive(st_.net, ws.input, 0, rows, ws.drive1.data());
     relax(st_.net, ws.drive1.data(), ws.cur, ws.nxt, rows, steps, st_.cfg.eps, 0.f, nullptr, &top_);
-    if (particles) copy_rows(ws.cur, 0, *particles, first, rows);
+    if (particles) copy_rows(ws.cur, 0, *particles, first - base, rows);
     parts[c] = state_stats(st_.net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first,
                            ws.scratch.data(), &top_);
   });
+  if (cluster_.size() > 1) {
+    std::vector<int> counts(cluster_.size()), offsets(cluster_.size());
+    for (int r = 0; r < cluster_.size(); ++r) {
+      const Share s = share_of(C, cluster_.size(), r);
+      counts[r] = s.count;
+      offsets[r] = s.first;
+    }
+    cluster_.allgather(parts.data() + mine.first, mine.count, parts.data(), counts, offsets, sizeof(StateStats));
+  }
   const StateStats s = sum_in_order(parts);
   if (!std::isfinite(s.energy)) check_finite("evaluation", true);
   return s;
+}
+
+void Trainer::with_full_state(const std::function<void(const TrainState&)>& f) const {
+  if (cluster_.size() == 1) {
+    f(st_);
+    return;
+  }
+  const auto sizes = st_.cfg.layer_sizes();
+  Particles t = gather_particles(cluster_, train_map_, sizes, st_.train_particles);
+  Particles v = gather_particles(cluster_, valid_map_, sizes, st_.valid_particles);
+  if (!cluster_.root()) return;
+  TrainState full = st_;
+  full.train_particles = std::move(t);
+  full.valid_particles = std::move(v);
+  f(full);
 }
 
 void Trainer::check_finite(const char* where, bool state_nonfinite) const {

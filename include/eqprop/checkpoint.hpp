@@ -36,6 +36,10 @@ struct CheckpointInfo {
 void save_checkpoint(const std::string& path, const TrainState& state, bool with_particles);
 // Throws CheckpointError on a missing, truncated, corrupted, foreign or newer file.
 TrainState load_checkpoint(const std::string& path, CheckpointInfo* info = nullptr);
+// The same in memory: the file's bytes (header and payload), and back. decode_checkpoint
+// names the bytes `name` in its errors. Used to send a resumed state to other ranks.
+std::string encode_checkpoint(const TrainState& state, bool with_particles);
+TrainState decode_checkpoint(const std::string& bytes, const std::string& name, CheckpointInfo* info = nullptr);
 // Fails early (CheckpointError) if PATH.tmp cannot be created beside path: a missing or
 // unwritable folder is found before any training, not after the first epoch.
 void check_checkpoint_writable(const std::string& path);

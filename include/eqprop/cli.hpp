@@ -34,6 +34,7 @@ EvalArgs parse_eval_args(const std::vector<std::string>& args);
 // info and export: a checkpoint path (the first bare word or --checkpoint), export's --npz.
 struct FileArgs {
   std::string checkpoint, npz;
+  bool particles = false;  // export: the persistent particles too
   bool help = false;
 };
 FileArgs parse_file_args(const std::vector<std::string>& args, Command cmd);

@@ -8,9 +8,12 @@
 
 namespace eqprop {
 
+class Cluster;
 using Words = std::vector<std::string>;
 
-int run_train(const Words& args, std::ostream& out, std::ostream& err);
+// Across the ranks of `cluster` (every rank calls it with the same words); only rank 0 writes
+// to out and err.
+int run_train(const Words& args, std::ostream& out, std::ostream& err, const Cluster& cluster);
 int run_bench_command(const Words& args, std::ostream& out);
 int run_eval(const Words& args, std::ostream& out);
 int run_info(const Words& args, std::ostream& out);

@@ -1,6 +1,13 @@
 // Trainer: runs one training run's TrainState forward: the minibatch step (free phase,
 // nudged phase(s), update), the end of an epoch (validation), and evaluation. Chunks of
 // samples relax concurrently in oneTBB tasks, each in its own thread's Workspace.
+//
+// Across the ranks of a Cluster (shard.hpp) each rank relaxes its run of every minibatch's
+// chunks, then the ranks exchange the states of their samples (batch x layer widths, small)
+// and every rank forms the same full update from the same rows in the same order: the
+// parameters stay bit-identical on every rank and to one process. Each rank keeps only the
+// particles of the samples it relaxes; state() then holds this rank's particles, and
+// with_full_state() assembles the whole state on rank 0 for a checkpoint.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -10,7 +17,9 @@
 
 #include <tbb/enumerable_thread_specific.h>
 
+#include "eqprop/cluster.hpp"
 #include "eqprop/dataset.hpp"
+#include "eqprop/shard.hpp"
 #include "eqprop/train_state.hpp"
 #include "eqprop/update.hpp"
 
@@ -35,11 +44,13 @@ enum class Next { Continue, Stop };
 class Trainer {
  public:
   // A fresh run: Glorot weights from cfg.seed, zero particles. cfg must be validated.
-  // The data splits are borrowed and must outlive the Trainer.
-  Trainer(const Config& cfg, const Dataset& train, const Dataset& valid);
+  // The data splits and the cluster are borrowed and must outlive the Trainer; every rank
+  // constructs its Trainer with the same configuration and data.
+  Trainer(const Config& cfg, const Dataset& train, const Dataset& valid, const Cluster& cluster = Cluster::solo());
   // A resumed run. state.cfg is the configuration to continue with (validated); its
   // architecture and data sizes must match the state's tensors (throws ConfigError naming both).
-  Trainer(TrainState state, const Dataset& train, const Dataset& valid);
+  // Across ranks only rank 0's state needs particles: they are sent to their ranks here.
+  Trainer(TrainState state, const Dataset& train, const Dataset& valid, const Cluster& cluster = Cluster::solo());
 
   // Trains minibatches of the current epoch (starting it if needed) until the pass ends
   // (returns true) or after_minibatch returns Next::Stop (returns false; the state is then
@@ -50,8 +61,18 @@ class Trainer {
   // train_pass() to the end, then finish_epoch().
   EpochStats train_epoch();
 
-  // Free phase of `steps` from zero states (particles == nullptr) or from particles (written back).
+  // Free phase of `steps` from zero states (particles == nullptr) or from particles (written
+  // back). Across ranks each rank relaxes its run of the chunks and particles must be its
+  // share of the validation particles (ShardMap::by_chunk); the figures reach every rank.
   StateStats evaluate(const Dataset& data, int steps, Particles* particles);
+
+  // Calls f with the whole state: this object's state in one process; across ranks
+  // (collective) the state with every rank's particles, on rank 0 only.
+  void with_full_state(const std::function<void(const TrainState&)>& f) const;
+  // Bytes each minibatch's exchange moves into every rank (0 in one process), and the
+  // bytes of particles this rank sent to others at epoch starts (shuffled runs).
+  long exchange_bytes() const { return exchange_bytes_; }
+  long particle_bytes_moved() const { return particle_bytes_moved_; }
 
   // Throws DivergenceError naming the layer and epoch if a weight or bias is NaN or infinite:
   // called before every checkpoint, so a diverged state never replaces a good file.
@@ -68,6 +89,9 @@ class Trainer {
 
  private:
   void allocate_buffers();
+  void shard_particles(bool restore);
+  // Across ranks: every rank's rows of the minibatch states and its chunk figures to every rank.
+  void exchange_minibatch(int B, int chunk);
   void begin_epoch();
   StateStats train_minibatch(const std::int32_t* idx, float beta_signed);
   // The learning rates of the current epoch: alphas * lr_decay^(epochs done).
@@ -79,6 +103,12 @@ class Trainer {
   TrainState st_;
   const Dataset& train_;
   const Dataset& valid_;
+  const Cluster& cluster_;
+  ShardMap train_map_, valid_map_;   // who keeps which particle (identity in one process)
+  Share chunks_;                     // this rank's run of each minibatch's chunks
+  std::vector<char> xchg_send_, xchg_recv_;      // the exchange's packed rows
+  std::vector<int> xchg_counts_, xchg_offsets_;  // bytes per rank
+  long exchange_bytes_ = 0, particle_bytes_moved_ = 0;
   // Minibatch buffers, shared by the chunk tasks; each task writes only its own rows.
   SparseInput<float> mb_input_;      // the minibatch's inputs: their nonzero entries
   std::vector<std::uint8_t> mb_y_;   // [B]
