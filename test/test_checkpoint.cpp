@@ -96,6 +96,27 @@ TEST_CASE("a checkpoint round trip keeps the whole state") {
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
+TEST_CASE("the in-memory encoding is the file's bytes and decodes to the same state") {
+  // encode/decode carry a resumed state to the other MPI ranks.
+  Fixture f;
+  test::TempDir dir;
+  eqprop::Trainer t(f.cfg, f.data.train, f.data.valid);
+  t.train_epoch();
+  const std::string path = dir.file("c.ck");
+  eqprop::save_checkpoint(path, t.state(), true);
+  const std::string bytes = eqprop::encode_checkpoint(t.state(), true);
+  CHECK(bytes == bytes_of(path));
+  check_same(t.state(), eqprop::decode_checkpoint(bytes, "memory"));
+  // Without particles: smaller, and decodes as model-only.
+  const std::string model = eqprop::encode_checkpoint(t.state(), false);
+  CHECK(model.size() < bytes.size());
+  CHECK_FALSE(eqprop::decode_checkpoint(model, "memory").has_particles);
+  std::string bad = bytes;
+  bad[bad.size() / 2] ^= 1;
+  CHECK_THROWS_AS(eqprop::decode_checkpoint(bad, "memory"), eqprop::CheckpointError);
+  CHECK_THROWS_AS(eqprop::decode_checkpoint(bytes.substr(0, 20), "memory"), eqprop::CheckpointError);
+}
+
 TEST_CASE("resume at an epoch end and inside an epoch equals an uninterrupted run") {
   Fixture f;
   test::TempDir dir;
