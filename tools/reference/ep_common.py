@@ -29,7 +29,8 @@ def load_mnist(folder):
     return x[:50000], labels[:50000], x[50000:], labels[50000:]
 
 
-def parse_args(description, threads_option):
+def parse_args(description, threads_option, extra=None):
+    """extra(p): a script's own options."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--data", default="data/mnist")
     p.add_argument("--epochs", type=int, default=1)
@@ -43,12 +44,15 @@ def parse_args(description, threads_option):
     p.add_argument("--eps", type=float, default=0.5)
     p.add_argument("--batch", type=int, default=20)
     p.add_argument("--seed", type=int, default=1)
+    if extra:
+        extra(p)
     return p.parse_args()
 
 
-def validation_errors(relax, W, b, x_va, y_va, part_va, L, steps):
+def validation_errors(relax, W, b, x_va, y_va, part_va, L, steps, predicted=None):
     """Free phase of `steps` from the validation particles (updated in place), 1,000 images
-    at a time; works on NumPy arrays and PyTorch tensors alike. Returns the error count."""
+    at a time; works on NumPy arrays and PyTorch tensors alike. Returns the error count;
+    predicted (a list), if given, receives each batch's predicted classes."""
     errors = 0
     for first in range(0, 10000, 1000):
         idx = slice(first, first + 1000)
@@ -56,10 +60,12 @@ def validation_errors(relax, W, b, x_va, y_va, part_va, L, steps):
         for k in range(1, L + 1):
             part_va[k][idx] = h[k]
         errors += int((h[L].argmax(1) != y_va[idx]).sum())
+        if predicted is not None:
+            predicted.append(h[L].argmax(1))
     return errors
 
 
-def print_epoch(epoch, train_errors, valid_errors, seconds, train_seconds):
+def print_epoch(epoch, train_errors, valid_errors, seconds, train_seconds, train_count=50000):
     """The epoch line; tools/compare reads its fields by position."""
-    print(f"epoch {epoch} train_error {100.0 * train_errors / 50000:.3f} valid_error {valid_errors / 100.0:.2f} "
-          f"seconds {seconds:.2f} samples_per_second {50000 / train_seconds:.0f}", flush=True)
+    print(f"epoch {epoch} train_error {100.0 * train_errors / train_count:.3f} valid_error {valid_errors / 100.0:.2f} "
+          f"seconds {seconds:.2f} samples_per_second {train_count / train_seconds:.0f}", flush=True)

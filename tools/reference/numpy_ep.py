@@ -5,6 +5,11 @@ user would write it. A speed baseline and accuracy cross-check for tools/compare
 
 usage: tools/reference/numpy_ep.py [--data DIR] [--epochs N] [--hidden 500] [--alphas "0.1 0.05"]
        [--n-free 20] [--n-nudged 4] [--beta 0.5] [--eps 0.5] [--seed S]
+       [--init W.npz] [--train-samples N] [--class-counts]
+--init starts from the weights and biases of `eqprop export` (an eqprop run's initial
+weights: train with --alphas "0 0 ..." --max-minibatches 1 --checkpoint, then export);
+--class-counts prints how often the validation pass predicts each class (a dead output
+unit is a class never predicted).
 The thread count of NumPy's BLAS is set with OPENBLAS_NUM_THREADS (tools/compare does).
 Prints one line per epoch: epoch, training error, validation error, seconds, samples/s.
 """
@@ -16,7 +21,12 @@ from ep_common import load_mnist, parse_args, print_epoch, validation_errors
 
 
 def main():
-    a = parse_args(__doc__.splitlines()[0], threads_option=False)
+    def extra(p):
+        p.add_argument("--init", help="start from the W1.., b1.. of an eqprop .npz export")
+        p.add_argument("--train-samples", type=int, default=50000)
+        p.add_argument("--class-counts", action="store_true")
+
+    a = parse_args(__doc__.splitlines()[0], threads_option=False, extra=extra)
     rng = np.random.default_rng(a.seed)
     f32 = np.float32
 
@@ -30,6 +40,13 @@ def main():
         for k in range(1, L + 1)
     ]
     b = [np.zeros(n, f32) for n in sizes]
+    if a.init:
+        saved = np.load(a.init)
+        for k in range(1, L + 1):
+            if saved[f"W{k}"].shape != W[k].shape:
+                raise SystemExit(f"--init: W{k} is {saved[f'W{k}'].shape}, the network needs {W[k].shape}")
+            W[k] = saved[f"W{k}"].astype(f32)
+            b[k] = saved[f"b{k}"].astype(f32)
     part_tr = [None] + [np.zeros((50000, n), f32) for n in sizes[1:]]
     part_va = [None] + [np.zeros((10000, n), f32) for n in sizes[1:]]
     eps, B = f32(a.eps), a.batch
@@ -52,7 +69,7 @@ def main():
     for epoch in range(1, a.epochs + 1):
         t0 = time.perf_counter()
         errors = 0
-        for first in range(0, 50000 - B + 1, B):
+        for first in range(0, a.train_samples - B + 1, B):
             idx = slice(first, first + B)
             x, y = x_tr[idx], y_tr[idx]
             xw1 = x @ W[1] + b[1]  # once per minibatch
@@ -67,8 +84,13 @@ def main():
                 W[k] += c * (hb[k - 1].T @ hb[k] - h0[k - 1].T @ h0[k])
                 b[k] += c * (hb[k] - h0[k]).sum(0)
         train_seconds = time.perf_counter() - t0
-        valid_errors = validation_errors(relax, W, b, x_va, y_va, part_va, L, a.n_free)
-        print_epoch(epoch, errors, valid_errors, time.perf_counter() - t0, train_seconds)
+        predicted = []
+        valid_errors = validation_errors(relax, W, b, x_va, y_va, part_va, L, a.n_free, predicted)
+        trained = (a.train_samples // B) * B
+        print_epoch(epoch, errors, valid_errors, time.perf_counter() - t0, train_seconds, trained)
+        if a.class_counts:
+            counts = np.bincount(np.concatenate(predicted), minlength=10)
+            print("validation predictions per class:", " ".join(str(c) for c in counts), flush=True)
 
 
 if __name__ == "__main__":
