@@ -154,8 +154,8 @@ int run_train(const Words& args, std::ostream& out_all, std::ostream& err_all, c
   // whether the write worked.
   auto save = [&] {
     if (cfg.checkpoint.empty()) return;
-    trainer->check_parameters();
     cluster.agree([&] {
+      trainer->check_parameters();  // the same on every rank: one message, from rank 0
       trainer->with_full_state(
           [&](const TrainState& st) { save_checkpoint(cfg.checkpoint, st, cfg.checkpoint_particles); });
     });

@@ -203,7 +203,8 @@ void Trainer::exchange_minibatch(int B, int chunk) {
 void Trainer::begin_epoch() {
   if (st_.cfg.shuffle) {
     st_.rng.shuffle(st_.order);
-    if (cluster_.size() > 1) {
+    // (Without persistent particles the shards hold zeros that nobody reads: they stay put.)
+    if (cluster_.size() > 1 && st_.cfg.persistent_particles) {
       // Every rank drew the same order: each particle goes to the rank that now relaxes it.
       ShardMap next = ShardMap::by_slot(st_.order, st_.cfg.batch, train_chunk(), cluster_.size());
       const int me = cluster_.rank();
