@@ -11,7 +11,7 @@ status=0
 meson test -C build --print-errorlogs "$@" 2>&1 | tee "$log" || status=$?
 # (With arguments, a selection of the plain build's tests: the MPI test then stays out.)
 if [ $# -eq 0 ]; then
-  meson test -C build-mpi --no-rebuild --print-errorlogs --suite mpi 2>&1 | tee -a "$log" || status=$?
+  EQPROP_PLAIN_BIN="$PWD/build/eqprop" meson test -C build-mpi --no-rebuild --print-errorlogs --suite mpi 2>&1 | tee -a "$log" || status=$?
 fi
 ok=$(awk '/^Ok:/ {n += $2} END {print n + 0}' "$log")
 fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/ {n += $NF} END {print n + 0}' "$log")
