@@ -38,6 +38,12 @@ void for_each_chunk_of(const Share& share, int n, int chunk, Body&& body) {
   });
 }
 
+// The rows [first, first + count) of `share`'s chunks of `chunk` rows among n rows.
+Share rows_of(const Share& share, int chunk, int n) {
+  const int first = std::min(n, share.first * chunk);
+  return Share{first, std::min(n, (share.first + share.count) * chunk) - first};
+}
+
 StateStats sum_in_order(const std::vector<StateStats>& parts) {
   StateStats s;
   for (const auto& p : parts) s += p;
@@ -153,8 +159,8 @@ void Trainer::allocate_buffers() {
   long total = 0;
   for (int r = 0; r < R; ++r) {
     const Share s = share_of(static_cast<int>(chunk_stats_.size()), R, r);
-    const int first = s.first * train_chunk(), rows = std::min(B, (s.first + s.count) * train_chunk()) - first;
-    const long bytes = long(rows) * width * buffers * long(sizeof(float)) + long(s.count) * long(sizeof(StateStats));
+    const long rows = rows_of(s, train_chunk(), B).count;
+    const long bytes = rows * width * buffers * long(sizeof(float)) + long(s.count) * long(sizeof(StateStats));
     xchg_counts_[r] = static_cast<int>(bytes);
     xchg_offsets_[r] = static_cast<int>(total);
     total += bytes;
@@ -173,12 +179,11 @@ void Trainer::exchange_minibatch(int B, int chunk) {
   const int C = static_cast<int>(chunk_stats_.size());
   // Rank r's rows and chunks; packing and unpacking walk the same order.
   auto walk = [&](int r, char* p, bool pack) {
-    const Share s = share_of(C, R, r);
-    const int first = s.first * chunk, rows = std::min(B, (s.first + s.count) * chunk) - first;
+    const Share s = share_of(C, R, r), rows = rows_of(s, chunk, B);
     for (auto* b : bufs) {
       for (int k = 1; k <= L; ++k) {
-        const std::size_t n = std::size_t(rows) * b->size(k) * sizeof(float);
-        if (pack) std::memcpy(p, b->row(k, first), n); else std::memcpy(b->row(k, first), p, n);
+        const std::size_t n = std::size_t(rows.count) * b->size(k) * sizeof(float);
+        if (pack) std::memcpy(p, b->row(k, rows.first), n); else std::memcpy(b->row(k, rows.first), p, n);
         p += n;
       }
     }
@@ -192,11 +197,10 @@ void Trainer::exchange_minibatch(int B, int chunk) {
     if (r == cluster_.rank()) continue;
     walk(r, xchg_recv_.data() + xchg_offsets_[r], false);
     // The other ranks' part of h^a_1 - h^b_1, from the rows just received.
-    const Share s = share_of(C, R, r);
-    const int first = s.first * chunk, rows = std::min(B, (s.first + s.count) * chunk) - first;
-    if (rows > 0)
-      layer1_difference(mb_nudged_, st_.cfg.nudging == Nudging::Symmetric ? mb_nudged2_ : mb_free_, first, rows,
-                        diff_.data());
+    const Share rows = rows_of(share_of(C, R, r), chunk, B);
+    if (rows.count > 0)
+      layer1_difference(mb_nudged_, st_.cfg.nudging == Nudging::Symmetric ? mb_nudged2_ : mb_free_, rows.first,
+                        rows.count, diff_.data());
   }
 }
 
@@ -235,10 +239,10 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   top_.refresh(st_.net);
   mb_input_.reset(B, kInputs);
   const int chunk = train_chunk();
-  const int own_first = chunks_.first * chunk, own_rows = std::min(B, (chunks_.first + chunks_.count) * chunk) - own_first;
+  const Share own = rows_of(chunks_, chunk, B);
   // The rows other ranks relax: their inputs enter this rank's update all the same.
   for (int i = 0; i < B; ++i)
-    if (i < own_first || i >= own_first + own_rows) mb_input_.set_row(i, train_.row(idx[i]));
+    if (i < own.first || i >= own.first + own.count) mb_input_.set_row(i, train_.row(idx[i]));
   for_each_chunk_of(chunks_, B, chunk, [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
     // The chunk's inputs, read straight from the data set into its own rows of mb_input_.
