@@ -211,15 +211,9 @@ void Trainer::begin_epoch() {
     if (cluster_.size() > 1 && st_.cfg.persistent_particles) {
       // Every rank drew the same order: each particle goes to the rank that now relaxes it.
       ShardMap next = ShardMap::by_slot(st_.order, st_.cfg.batch, train_chunk(), cluster_.size());
-      const int me = cluster_.rank();
-      long moved = 0;
-      for (std::size_t e = 0; e < next.owner.size(); ++e) moved += train_map_.owner[e] == me && next.owner[e] != me;
       st_.train_particles =
           move_particles(cluster_, train_map_, next, st_.cfg.layer_sizes(), st_.train_particles);
       train_map_ = std::move(next);
-      long width = 0;
-      for (int k = 1; k <= st_.net.layers(); ++k) width += st_.net.sizes[k];
-      particle_bytes_moved_ += moved * width * long(sizeof(float));
     }
   }
   st_.epoch_start = st_.net;

@@ -69,10 +69,8 @@ class Trainer {
   // Calls f with the whole state: this object's state in one process; across ranks
   // (collective) the state with every rank's particles, on rank 0 only.
   void with_full_state(const std::function<void(const TrainState&)>& f) const;
-  // Bytes each minibatch's exchange moves into every rank (0 in one process), and the
-  // bytes of particles this rank sent to others at epoch starts (shuffled runs).
+  // Bytes each minibatch's exchange moves into every rank (0 in one process).
   long exchange_bytes() const { return exchange_bytes_; }
-  long particle_bytes_moved() const { return particle_bytes_moved_; }
 
   // Throws DivergenceError naming the layer and epoch if a weight or bias is NaN or infinite:
   // called before every checkpoint, so a diverged state never replaces a good file.
@@ -108,7 +106,7 @@ class Trainer {
   Share chunks_;                     // this rank's run of each minibatch's chunks
   std::vector<char> xchg_send_, xchg_recv_;      // the exchange's packed rows
   std::vector<int> xchg_counts_, xchg_offsets_;  // bytes per rank
-  long exchange_bytes_ = 0, particle_bytes_moved_ = 0;
+  long exchange_bytes_ = 0;
   // Minibatch buffers, shared by the chunk tasks; each task writes only its own rows.
   SparseInput<float> mb_input_;      // the minibatch's inputs: their nonzero entries
   std::vector<std::uint8_t> mb_y_;   // [B]
