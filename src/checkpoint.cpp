@@ -74,7 +74,8 @@ void flag(A& ar, bool& v) {
 }
 
 // format: the file's format version. Older files load the keys they predate with their
-// defaults (version 1: dataset, train-on-all, lr-decay; version 2: weight-decay, persistent-particles).
+// defaults (version 1: dataset, train-on-all, lr-decay; version 2: weight-decay, persistent-particles;
+// version 3: max-shift).
 template <class A>
 void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
   int nudging = static_cast<int>(c.nudging), sign = static_cast<int>(c.beta_sign);
@@ -103,6 +104,7 @@ void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
     ar & c.weight_decay;
     flag(ar, c.persistent_particles);
   }
+  if (format >= 4) ar & c.max_shift;
   if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 1)
     throw std::range_error("bad enumeration value");
   c.dataset = static_cast<DatasetName>(dataset);

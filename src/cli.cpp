@@ -106,6 +106,7 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("beta-sign", val(&r.beta_sign, to_string(d.beta_sign)), "random (paper: sign drawn per minibatch) or positive")
     ("shuffle", val(&r.cfg.shuffle, d.shuffle), "shuffle the training order each epoch (paper: false)")
     ("persistent-particles", val(&r.cfg.persistent_particles, d.persistent_particles), "start each example's free phase from its state of the last epoch (paper: true); false: from zero states, as the test set")
+    ("max-shift", val(&r.cfg.max_shift, d.max_shift), "data augmentation: each epoch, move every training image by dx, dy drawn uniformly from -N..N pixels (0: none, as the paper; validation and test images are never moved)")
     ("seed", val(&r.seed, std::to_string(d.seed)), "seed of weight init, beta signs and shuffling")
     ("dataset", val(&r.dataset, to_string(d.dataset)), "mnist, or fashion-mnist (Debian's dataset-fashion-mnist package)")
     ("data", val(&r.cfg.data, d.data), "folder with the data set's IDX files, raw or .gz (default: data/mnist for mnist, /usr/share/datasets/fashion-mnist for fashion-mnist)")

@@ -47,6 +47,7 @@ void Config::validate() const {
   const float max_alpha = alphas.empty() ? 0.f : *std::max_element(alphas.begin(), alphas.end());
   require(std::isfinite(weight_decay) && weight_decay >= 0.f && max_alpha * weight_decay < 1.f, "weight-decay",
           weight_decay, "a penalty >= 0 with alpha_k * weight-decay < 1 for every layer");
+  require(max_shift >= 0 && max_shift <= 8, "max-shift", max_shift, "a pixel count in 0..8 (0: no shifts)");
   const int train_split = train_on_all ? 60000 : 50000;
   const std::string up_to = "0 (all) or a count up to " + std::to_string(train_split);
   require(train_samples >= 0 && train_samples <= train_split, "train-samples", train_samples, up_to.c_str());

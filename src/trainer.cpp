@@ -8,6 +8,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "eqprop/augment.hpp"
 #include "eqprop/blas.hpp"
 #include "eqprop/error.hpp"
 #include "eqprop/parallel.hpp"
@@ -142,6 +143,7 @@ void Trainer::allocate_buffers() {
   const int cap = std::max(train_chunk(), st_.cfg.eval_chunk);
   workspaces_ = tbb::enumerable_thread_specific<Workspace>([sizes, cap] { return Workspace(sizes, cap); });
   mb_y_.assign(B, 0);
+  mb_shifted_.assign(st_.cfg.max_shift > 0 ? std::size_t(B) * kInputs : 0, 0.f);
   mb_free_ = LayerStates<float>(sizes, B);
   mb_nudged_ = LayerStates<float>(sizes, B);
   if (st_.cfg.nudging == Nudging::Symmetric) mb_nudged2_ = LayerStates<float>(sizes, B);
@@ -236,11 +238,11 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const Share own = rows_of(chunks_, chunk, B);
   // The rows other ranks relax: their inputs enter this rank's update all the same.
   for (int i = 0; i < B; ++i)
-    if (i < own.first || i >= own.first + own.count) mb_input_.set_row(i, train_.row(idx[i]));
+    if (i < own.first || i >= own.first + own.count) mb_input_.set_row(i, training_input(idx[i], i));
   for_each_chunk_of(chunks_, B, chunk, [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
     // The chunk's inputs, read straight from the data set into its own rows of mb_input_.
-    for (int i = first; i < first + rows; ++i) mb_input_.set_row(i, train_.row(idx[i]));
+    for (int i = first; i < first + rows; ++i) mb_input_.set_row(i, training_input(idx[i], i));
     const float* drive1 = mb_drive1_.data() + std::size_t(first) * n1;  // [rows x n_1]
     const std::uint8_t* y = mb_y_.data() + first;
     // x W_1 + b_1 over the chunk's nonzero inputs: the clamped part of layer 1's drive.
@@ -285,6 +287,13 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();
   st_.current.update_seconds += std::chrono::duration<double>(t_end - t_relaxed).count();
   return sum_in_order(chunk_stats_);
+}
+
+const float* Trainer::training_input(std::int32_t example, int slot) {
+  if (st_.cfg.max_shift == 0) return train_.row(example);
+  float* out = mb_shifted_.data() + std::size_t(slot) * kInputs;
+  shift_image(train_.row(example), draw_shift(st_.cfg.seed, st_.epochs_done, example, st_.cfg.max_shift), out);
+  return out;
 }
 
 const std::vector<float>& Trainer::epoch_alphas() {

@@ -22,7 +22,7 @@ struct CheckpointWriteError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-constexpr std::uint32_t kCheckpointFormat = 3;  // 2: + dataset, train-on-all, lr-decay; 3: + weight-decay, persistent-particles
+constexpr std::uint32_t kCheckpointFormat = 4;  // 2: + dataset, train-on-all, lr-decay; 3: + weight-decay, persistent-particles; 4: + max-shift
 
 struct CheckpointInfo {
   std::uint32_t format = 0;

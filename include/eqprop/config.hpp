@@ -39,6 +39,7 @@ struct Config {
   BetaSign beta_sign = BetaSign::Random;  // random: sign of beta drawn per minibatch (paper)
   bool shuffle = false;                 // false: fixed minibatch order, as the paper
   bool persistent_particles = true;     // false: every free phase starts from zero (train and validation)
+  int max_shift = 0;                    // move each training image by up to N pixels per axis, new each epoch (0: paper)
   std::uint64_t seed = 1;               // seeds weight init, beta signs and shuffling
   // Data.
   DatasetName dataset = DatasetName::Mnist;  // mnist or fashion-mnist (same IDX layout, 28x28, 10 classes)

@@ -92,6 +92,10 @@ class Trainer {
   void exchange_minibatch(int B, int chunk);
   void begin_epoch();
   StateStats train_minibatch(const std::int32_t* idx, float beta_signed);
+  // The input of `example` in minibatch row `slot`: its image, or with max-shift its image
+  // moved by this epoch's shift, written into that row of mb_shifted_ (tasks call this for
+  // their own rows only).
+  const float* training_input(std::int32_t example, int slot);
   // The learning rates of the current epoch: alphas * lr_decay^(epochs done).
   const std::vector<float>& epoch_alphas();
   // Throws DivergenceError naming the layer if a parameter is not finite, or if the caller saw
@@ -110,6 +114,7 @@ class Trainer {
   // Minibatch buffers, shared by the chunk tasks; each task writes only its own rows.
   SparseInput<float> mb_input_;      // the minibatch's inputs: their nonzero entries
   std::vector<std::uint8_t> mb_y_;   // [B]
+  std::vector<float> mb_shifted_;    // [B x 784] with max-shift: the minibatch's moved images (else empty)
   std::vector<float> mb_drive1_;     // [B x n_1]: x W_1 + b_1, the clamped part of layer 1's drive
   LayerStates<float> mb_free_, mb_nudged_, mb_nudged2_;  // [B x n_k] each
   std::vector<StateStats> chunk_stats_;  // one slot per chunk, summed in chunk order
