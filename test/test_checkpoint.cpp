@@ -28,6 +28,7 @@ struct Fixture {
     c.n_free = 8;
     c.n_nudged = 3;
     c.shuffle = true;  // the example order must survive a resume too
+    c.max_shift = 1;   // and so must the shifts of the training images
     c.validate();
     return c;
   }();
@@ -93,6 +94,7 @@ TEST_CASE("a checkpoint round trip keeps the whole state") {
   CHECK(back.current.train.errors == t.state().current.train.errors);
   CHECK(back.cfg.hidden == f.cfg.hidden);
   CHECK(back.cfg.shuffle);
+  CHECK(back.cfg.max_shift == f.cfg.max_shift);
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
@@ -213,6 +215,7 @@ TEST_CASE("a format 1 checkpoint (written before dataset, train-on-all and lr-de
   CHECK(st.cfg.dataset == eqprop::DatasetName::Mnist);
   CHECK_FALSE(st.cfg.train_on_all);
   CHECK(st.cfg.lr_decay == 1.f);
+  CHECK(st.cfg.max_shift == 0);  // keys newer than the file take their defaults
   CHECK(st.net.sizes == std::vector<int>{784, 5, 10});
   CHECK(st.epochs_done == 1);
   st.cfg.epochs = 2;

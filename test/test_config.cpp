@@ -133,6 +133,8 @@ TEST_CASE("bad options and values are refused, naming the key") {
       {{"--data", "my#data"}, "data"},  // '#' would start a comment in a dumped config
       {{"--metrics", " m.jsonl"}, "metrics"},
       {{"--beta-sign", "negative"}, "beta-sign"},
+      {{"--max-shift", "9"}, "max-shift"},
+      {{"--max-shift", "-1"}, "max-shift"},
       {{"stray"}, "stray"},
       // Boost.Program_options loops forever formatting an error for such text (fuzz_config).
       {{"--epochs", "%value%"}, "%value%"},

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "eqprop/augment.hpp"
 #include "eqprop/dataset.hpp"
 #include "eqprop/rng.hpp"
 #include "eqprop/trainer.hpp"
@@ -35,6 +36,18 @@ eqprop::Dataset synthetic(int count, std::uint64_t seed, bool sparse = false) {
   return d;
 }
 
+// Example i's input in epoch e: with max-shift its image moved by the drawn shift, written
+// out pixel by pixel here (test_augment checks shift_image against the same definition).
+std::vector<double> shifted_input(const eqprop::Dataset& data, int i, const eqprop::Config& cfg, int e) {
+  const eqprop::Shift s = eqprop::draw_shift(cfg.seed, e, i, cfg.max_shift);
+  std::vector<double> x(eqprop::kInputs, 0.0);
+  for (int r = 0; r < 28; ++r)
+    for (int c = 0; c < 28; ++c)
+      if (r - s.dy >= 0 && r - s.dy < 28 && c - s.dx >= 0 && c - s.dx < 28)
+        x[r * 28 + c] = data.row(i)[(r - s.dy) * 28 + (c - s.dx)];
+  return x;
+}
+
 // The reference run: epochs over `data` in fixed order, per-example particles starting at
 // zero, plain loops in double. signs: the sign of beta of each minibatch in turn.
 Net reference_training(Net net, const eqprop::Config& cfg, const eqprop::Dataset& data, const std::vector<int>& signs) {
@@ -52,7 +65,7 @@ Net reference_training(Net net, const eqprop::Config& cfg, const eqprop::Dataset
       for (auto& b : grad.b) std::fill(b.begin(), b.end(), 0.0);
       for (int i = first; i < first + cfg.batch; ++i) {
         State s = particles[i];  // all zero when particles are not persistent
-        s[0].assign(data.row(i), data.row(i) + eqprop::kInputs);
+        s[0] = shifted_input(data, i, cfg, e);
         const int y = data.y[i];
         for (int t = 0; t < cfg.n_free; ++t) s = test::ref_step(net, s, cfg.eps, 0.0, y);
         if (cfg.persistent_particles) particles[i] = s;
@@ -154,6 +167,12 @@ TEST_CASE("trainer equals the naive reference with weight decay and a learning-r
   compare_with_reference(cfg, true);
 }
 
+TEST_CASE("trainer equals the naive reference with training images shifted by up to 2 pixels") {
+  eqprop::Config cfg = small_config();
+  cfg.max_shift = 2;
+  compare_with_reference(cfg, true);
+}
+
 TEST_CASE("lr-decay: epoch 2 trains with alphas * lr-decay, as a run resumed with those rates") {
   eqprop::Config cfg = small_config();
   cfg.lr_decay = 0.5f;
@@ -182,14 +201,9 @@ TEST_CASE("lr-decay: epoch 2 trains with alphas * lr-decay, as a run resumed wit
   CHECK(plain.network().W[1] != decayed.network().W[1]);
 }
 
-TEST_CASE("weights and evaluation are bit-identical for --threads 1, 2 and 4 (real MNIST)") {
-  const eqprop::Splits data = eqprop::load_splits(test::mnist_dir(), 4000, 1000);
-  eqprop::Config cfg;  // net1 settings
-  cfg.train_samples = 4000;  // 200 minibatches
-  cfg.valid_samples = 1000;
-  cfg.chunk = 5;
-  cfg.shuffle = true;
-  cfg.validate();
+namespace {
+// One epoch of cfg on data with 1, 2 and 4 threads: the same weights and evaluation figures.
+void check_threads_identical(const eqprop::Config& cfg, const eqprop::Splits& data) {
   std::vector<eqprop::Network> nets;
   std::vector<eqprop::StateStats> evals;
   for (int threads : {1, 2, 4}) {
@@ -209,6 +223,20 @@ TEST_CASE("weights and evaluation are bit-identical for --threads 1, 2 and 4 (re
       CHECK(evals[2 * r + s].cost == evals[s].cost);
     }
   }
+}
+}  // namespace
+
+TEST_CASE("weights and evaluation are bit-identical for --threads 1, 2 and 4 (real MNIST)") {
+  const eqprop::Splits data = eqprop::load_splits(test::mnist_dir(), 4000, 1000);
+  eqprop::Config cfg;  // net1 settings
+  cfg.train_samples = 4000;  // 200 minibatches
+  cfg.valid_samples = 1000;
+  cfg.chunk = 5;
+  cfg.shuffle = true;
+  cfg.validate();
+  check_threads_identical(cfg, data);
+  cfg.max_shift = 1;  // shifted training images: each task writes its own rows of the moved images
+  check_threads_identical(cfg, data);
 }
 
 TEST_CASE("one epoch on 3,000 real MNIST images gets far below chance") {
