@@ -48,6 +48,16 @@ TEST_CASE("reference configs hold the paper's networks") {
   CHECK(n3.alphas == std::vector<float>{0.128f, 0.032f, 0.008f, 0.002f});
 }
 
+TEST_CASE("net1-final-shift is net1-final with shifts of up to one pixel") {
+  const auto final_cfg = parse_train_args({"--config", configs_dir() + "/net1-final.cfg"}).cfg;
+  auto shifted = parse_train_args({"--config", configs_dir() + "/net1-final-shift.cfg"}).cfg;
+  CHECK(final_cfg.max_shift == 0);
+  CHECK(shifted.max_shift == 1);
+  shifted.max_shift = 0;
+  // Every other key the same: compare the two as config files.
+  CHECK(eqprop::format_config(shifted) == eqprop::format_config(final_cfg));
+}
+
 TEST_CASE("dataset picks its own folder unless --data is given; train-on-all widens the training split") {
   const auto mnist = parse_train_args({}).cfg;
   CHECK(mnist.dataset == eqprop::DatasetName::Mnist);
