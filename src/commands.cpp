@@ -16,9 +16,12 @@
 
 namespace eqprop {
 namespace {
-std::string shape_of(const LayerStates<float>& s) {
+// "examples x (n_1, ..., n_L)". The widths come from the network: a split with no examples
+// (the validation particles of a --train-on-all run) has capacity 0, and s.size(k) would
+// divide by it.
+std::string shape_of(const LayerStates<float>& s, const std::vector<int>& sizes) {
   std::string out = std::to_string(s.capacity) + " x (";
-  for (std::size_t k = 1; k < s.h.size(); ++k) out += (k > 1 ? ", " : "") + std::to_string(s.size(int(k)));
+  for (std::size_t k = 1; k < sizes.size(); ++k) out += (k > 1 ? ", " : "") + std::to_string(sizes[k]);
   return out + ")";
 }
 }  // namespace
@@ -87,8 +90,8 @@ int run_info(const Words& args, std::ostream& out) {
     out << "  W" << k << "  " << st.net.sizes[k - 1] << " x " << st.net.sizes[k] << "\n";
   for (int k = 0; k <= st.net.layers(); ++k) out << "  b" << k << "  " << st.net.sizes[k] << "\n";
   if (info.has_particles) {
-    out << "  train particles  " << shape_of(st.train_particles) << "\n"
-        << "  valid particles  " << shape_of(st.valid_particles) << "\n";
+    out << "  train particles  " << shape_of(st.train_particles, st.net.sizes) << "\n"
+        << "  valid particles  " << shape_of(st.valid_particles, st.net.sizes) << "\n";
   }
   out << "\ntraining curves:\n";
   if (st.curves.empty()) out << "  (no finished epoch)\n";

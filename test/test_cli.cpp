@@ -144,6 +144,12 @@ TEST_CASE("--train-on-all trains on the whole training file: no validation split
   CHECK(valid.code == 2);
   CHECK(contains(valid.output, "no valid split"));
   CHECK(run("eval --checkpoint " + ck + " --split test").code == 0);
+  // info on it: the empty validation particles once divided by their count of 0 (SIGFPE).
+  const auto info = run("info " + ck);
+  CAPTURE(info.output);
+  CHECK(info.code == 0);
+  CHECK(contains(info.output, "valid particles  0 x (20, 10)"));
+  CHECK(contains(info.output, "train particles  200 x (20, 10)"));
   // Without it, 55000 training examples are more than the split holds.
   const auto bad = run("train " + data_arg() + " --train-samples 55000");
   CHECK(bad.code == 2);
