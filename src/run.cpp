@@ -37,10 +37,18 @@ std::uint64_t fingerprint(const Dataset& d) {
 }
 
 // Every rank must train the same run on the same data: a rank whose configuration or data
-// differ from rank 0's (another data folder on its node, say) is named.
+// differ from rank 0's (another data folder on its node, say) is named. Keys that cannot
+// change the numbers are left out, so nodes may differ in them: the thread count (results
+// do not depend on it), the data folder's path (its contents are compared instead), and
+// the metrics file and progress line (only rank 0 writes them).
 void check_same_everywhere(const Cluster& cluster, const Config& cfg, const Splits& data) {
   if (cluster.size() == 1) return;
-  const std::string text = format_config(cfg);
+  Config compared = cfg;
+  compared.threads = 1;
+  compared.data.clear();
+  compared.metrics.clear();
+  compared.progress = true;
+  const std::string text = format_config(compared);
   const std::uint64_t mine[4] = {fnv1a(text.data(), text.size()), fingerprint(data.train), fingerprint(data.valid),
                                  fingerprint(data.test)};
   std::vector<std::uint64_t> all(4 * std::size_t(cluster.size()));
