@@ -241,7 +241,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     if (i < own.first || i >= own.first + own.count) mb_input_.set_row(i, training_input(idx[i], i));
   for_each_chunk_of(chunks_, B, chunk, [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
-    // The chunk's inputs, read straight from the data set into its own rows of mb_input_.
+    // The chunk's inputs (with max-shift, moved copies) into its own rows of mb_input_.
     for (int i = first; i < first + rows; ++i) mb_input_.set_row(i, training_input(idx[i], i));
     const float* drive1 = mb_drive1_.data() + std::size_t(first) * n1;  // [rows x n_1]
     const std::uint8_t* y = mb_y_.data() + first;
