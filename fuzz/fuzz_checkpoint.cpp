@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "eqprop/checkpoint.hpp"
+#include "eqprop/io/checkpoint.hpp"
 #include "fuzz_input_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "eqprop/cli.hpp"
+#include "eqprop/app/cli.hpp"
 #include "eqprop/error.hpp"
 #include "fuzz_input_file.hpp"
 

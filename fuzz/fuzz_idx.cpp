@@ -3,7 +3,7 @@
 #include <cstdint>
 
 #include "eqprop/error.hpp"
-#include "eqprop/idx.hpp"
+#include "eqprop/io/idx.hpp"
 #include "fuzz_input_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,4 +1,5 @@
 #include "eqprop/config.hpp"
+#include "eqprop/mnist_shape.hpp"
 
 #include <tbb/info.h>
 
@@ -48,11 +49,11 @@ void Config::validate() const {
   require(std::isfinite(weight_decay) && weight_decay >= 0.f && max_alpha * weight_decay < 1.f, "weight-decay",
           weight_decay, "a penalty >= 0 with alpha_k * weight-decay < 1 for every layer");
   require(max_shift >= 0 && max_shift <= 8, "max-shift", max_shift, "a pixel count in 0..8 (0: no shifts)");
-  const int train_split = train_on_all ? 60000 : 50000;
+  const int train_split = train_on_all ? kTrainFileCount : kTrainSplit;
   const std::string up_to = "0 (all) or a count up to " + std::to_string(train_split);
   require(train_samples >= 0 && train_samples <= train_split, "train-samples", train_samples, up_to.c_str());
-  require(valid_samples >= 0 && valid_samples <= 10000, "valid-samples", valid_samples,
-          "0 (all) or a count up to 10000");
+  require(valid_samples >= 0 && valid_samples <= kValidSplit, "valid-samples", valid_samples,
+          ("0 (all) or a count up to " + std::to_string(kValidSplit)).c_str());
   require(!train_on_all || valid_samples == 0, "valid-samples", valid_samples,
           "0: with train-on-all there is no validation split");
   const int n_train = train_samples == 0 ? train_split : train_samples;
@@ -90,20 +91,15 @@ MemoryParts memory_parts(const Config& cfg) {
     weights += double(n[k - 1]) * n[k] + n[k];
     units += n[k];
   }
-  const double examples = cfg.train_on_all ? (cfg.train_samples ? cfg.train_samples : 60000)
-                                           : (cfg.train_samples ? cfg.train_samples : 50000) +
-                                                 (cfg.valid_samples ? cfg.valid_samples : 10000);
-  // 60,000 training + 10,000 test images of 784 floats, and a copy while the split is cut.
-  const double data = 2.0 * 70000 * 784 * sizeof(float);
+  const double examples = cfg.train_on_all ? (cfg.train_samples ? cfg.train_samples : kTrainFileCount)
+                                           : (cfg.train_samples ? cfg.train_samples : kTrainSplit) +
+                                                 (cfg.valid_samples ? cfg.valid_samples : kValidSplit);
+  // The training and test files' images as floats, and a copy while the split is cut.
+  const double data = 2.0 * (kTrainFileCount + kTestFileCount) * double(kInputs) * sizeof(float);
   return {data, 3.0 * weights * sizeof(float), (cfg.checkpoint_particles ? 2.0 : 1.0) * examples * units * sizeof(float)};
 }
 double gib(double bytes) { return bytes / (1024.0 * 1024.0 * 1024.0); }
 }  // namespace
-
-double memory_estimate(const Config& cfg) {
-  const MemoryParts p = memory_parts(cfg);
-  return p.data + p.weights + p.particles;
-}
 
 void check_memory(const Config& cfg) {
   const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
@@ -126,9 +122,9 @@ int hardware_threads() {
 }
 
 std::vector<int> Config::layer_sizes() const {
-  std::vector<int> s{784};
+  std::vector<int> s{kInputs};
   s.insert(s.end(), hidden.begin(), hidden.end());
-  s.push_back(10);
+  s.push_back(kOutputs);
   return s;
 }
 

@@ -1,2 +1,11 @@
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+// The tests' main: the runtime set-up every eqprop command makes (app/runtime.hpp), then doctest.
+// OpenBLAS must not start threads of its own inside the engine's tasks.
+#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+
+#include "eqprop/kernels/blas.hpp"
+
+int main(int argc, char** argv) {
+  eqprop::blas_single_threaded();
+  return doctest::Context(argc, argv).run();
+}

@@ -1,6 +1,6 @@
-// Test helpers: a temporary folder, a writer of small IDX files, and a slow, obviously
-// correct double-precision EP reference written straight from the paper's equations with
-// plain loops (no BLAS, no shared code with the library's kernels).
+// Test helpers: a temporary folder, a writer of small IDX files, and the library's slow,
+// obviously correct double-precision EP (ep/reference.hpp: plain loops, no BLAS, no shared
+// code with the kernels) under short names.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "eqprop/network.hpp"
+#include "eqprop/ep/network.hpp"
+#include "eqprop/ep/reference.hpp"
 
 namespace test {
 
@@ -67,55 +68,19 @@ inline void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
-// ---- Naive double-precision reference of the reference code's dynamics ----
-using Net = eqprop::NetworkT<double>;
-using State = std::vector<std::vector<double>>;  // s[0] = x (clamped), s[k] = h_k
-
-inline double rho(double v) { return std::min(std::max(v, 0.0), 1.0); }
-
-// F = E + beta C for one example, E with rho applied to every state, C = sum (h_L - y)^2.
+// ---- The library's naive double-precision EP (ep/reference.hpp), under the tests' names ----
+using Net = eqprop::reference::Net;
+using State = eqprop::reference::State;  // s[0] = x (clamped), s[k] = h_k
+using eqprop::reference::rho;
 inline double ref_F(const Net& net, const State& s, double beta, int label) {
-  const int L = net.layers();
-  double E = 0;
-  for (int k = 0; k <= L; ++k)
-    for (int j = 0; j < net.sizes[k]; ++j) E += 0.5 * rho(s[k][j]) * rho(s[k][j]) - net.b[k][j] * rho(s[k][j]);
-  for (int k = 1; k <= L; ++k)
-    for (int i = 0; i < net.sizes[k - 1]; ++i)
-      for (int j = 0; j < net.sizes[k]; ++j)
-        E -= rho(s[k - 1][i]) * net.W[k][std::size_t(i) * net.sizes[k] + j] * rho(s[k][j]);
-  double C = 0;
-  for (int j = 0; j < net.sizes[L]; ++j) C += (s[L][j] - (j == label)) * (s[L][j] - (j == label));
-  return E + beta * C;
+  return eqprop::reference::total_energy(net, s, beta, label);
 }
-
-inline double ref_cost(const Net& net, const State& s, int label) { return ref_F(net, s, 1.0, label) - ref_F(net, s, 0.0, label); }
-
-// dF/dh_k, analytic, with rho'(s) = 1 on the closed interval [0,1] (and 0 outside).
+inline double ref_cost(const Net& net, const State& s, int label) { return eqprop::reference::cost(net, s, label); }
 inline State ref_grad(const Net& net, const State& s, double beta, int label) {
-  const int L = net.layers();
-  State g(L + 1);
-  for (int k = 1; k <= L; ++k) {
-    g[k].assign(net.sizes[k], 0.0);
-    for (int j = 0; j < net.sizes[k]; ++j) {
-      double drive = net.b[k][j];
-      for (int i = 0; i < net.sizes[k - 1]; ++i) drive += rho(s[k - 1][i]) * net.W[k][std::size_t(i) * net.sizes[k] + j];
-      if (k < L)
-        for (int m = 0; m < net.sizes[k + 1]; ++m) drive += net.W[k + 1][std::size_t(j) * net.sizes[k + 1] + m] * rho(s[k + 1][m]);
-      const double dr = (s[k][j] >= 0.0 && s[k][j] <= 1.0) ? 1.0 : 0.0;
-      g[k][j] = dr * (rho(s[k][j]) - drive);
-      if (k == L) g[k][j] += 2.0 * beta * (s[k][j] - (j == label));
-    }
-  }
-  return g;
+  return eqprop::reference::gradient(net, s, beta, label);
 }
-
-// One synchronous step h_k <- clip(h_k - eps dF/dh_k, 0, 1), written as the reference code does.
 inline State ref_step(const Net& net, const State& s, double eps, double beta, int label) {
-  const State g = ref_grad(net, s, beta, label);
-  State out = s;
-  for (int k = 1; k <= net.layers(); ++k)
-    for (int j = 0; j < net.sizes[k]; ++j) out[k][j] = rho(s[k][j] - eps * g[k][j]);
-  return out;
+  return eqprop::reference::step(net, s, eps, beta, label);
 }
 
 inline Net to_double(const eqprop::Network& f) {

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "eqprop/augment.hpp"
-#include "eqprop/dataset.hpp"
+#include "eqprop/io/augment.hpp"
+#include "eqprop/io/dataset.hpp"
 
 namespace {
 constexpr int kSide = 28;

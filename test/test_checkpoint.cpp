@@ -10,10 +10,10 @@
 #include <fstream>
 #include <iterator>
 
-#include "eqprop/checkpoint.hpp"
-#include "eqprop/dataset.hpp"
-#include "eqprop/npz.hpp"
-#include "eqprop/trainer.hpp"
+#include "eqprop/io/checkpoint.hpp"
+#include "eqprop/io/dataset.hpp"
+#include "eqprop/io/npz.hpp"
+#include "eqprop/engine/trainer.hpp"
 #include "helpers.hpp"
 
 namespace {

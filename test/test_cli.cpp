@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "eqprop/checkpoint.hpp"
-#include "eqprop/npz.hpp"
+#include "eqprop/io/checkpoint.hpp"
+#include "eqprop/io/npz.hpp"
 #include "helpers.hpp"
 
 namespace {

@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "eqprop/cli.hpp"
+#include "eqprop/app/cli.hpp"
 #include "eqprop/error.hpp"
 #include "helpers.hpp"
 

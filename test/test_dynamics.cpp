@@ -5,7 +5,8 @@
 #include <cmath>
 #include <random>
 
-#include "eqprop/dynamics.hpp"
+#include "eqprop/ep/dynamics.hpp"
+#include "eqprop/ep/input_layer.hpp"
 #include "helpers.hpp"
 
 using test::Net;
@@ -64,7 +65,7 @@ double relax_vs_reference(int steps, double beta, bool narrow = false,
   std::vector<T> drive1(std::size_t(rows) * sizes[1]);
   eqprop::clamped_drive(tnet, x.data(), rows, drive1.data());
   eqprop::NarrowTop<T> top;
-  top.refresh(tnet);
+  eqprop::refresh_top(top, tnet);
   REQUIRE(top.active());  // every output layer here is narrow
   eqprop::relax(tnet, drive1.data(), cur, nxt, rows, steps, T(0.5), T(beta), labels.data(), narrow ? &top : nullptr);
   double worst = 0;

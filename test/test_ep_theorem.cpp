@@ -7,8 +7,9 @@
 #include <cmath>
 #include <random>
 
-#include "eqprop/dynamics.hpp"
-#include "eqprop/update.hpp"
+#include "eqprop/ep/dynamics.hpp"
+#include "eqprop/ep/input_layer.hpp"
+#include "eqprop/ep/update.hpp"
 #include "helpers.hpp"
 
 using test::Net;

@@ -4,9 +4,9 @@
 
 #include <zlib.h>
 
-#include "eqprop/dataset.hpp"
+#include "eqprop/io/dataset.hpp"
 #include "eqprop/error.hpp"
-#include "eqprop/idx.hpp"
+#include "eqprop/io/idx.hpp"
 #include "helpers.hpp"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <sstream>
 #include <thread>
 
-#include "eqprop/progress.hpp"
+#include "eqprop/io/progress.hpp"
 
 using namespace std::chrono_literals;
 

@@ -7,7 +7,7 @@
 #include <numeric>
 #include <random>
 
-#include "eqprop/shard.hpp"
+#include "eqprop/dist/shard.hpp"
 
 namespace {
 
@@ -79,7 +79,7 @@ TEST_CASE("a validation particle lives on the rank of its evaluation chunk, in o
 TEST_CASE("with one process, scatter, gather and a move keep every particle where it was") {
   const std::vector<int> sizes{784, 7, 3};
   const auto order = shuffled(101, 2);
-  const eqprop::Cluster& one = eqprop::Cluster::solo();
+  const eqprop::Cluster one;  // one process: no MPI call
   const eqprop::ShardMap a = eqprop::ShardMap::by_slot(order, 10, 5, 1);
   const eqprop::ShardMap b = eqprop::ShardMap::by_slot(shuffled(101, 3), 10, 5, 1);
   const eqprop::Particles full = numbered(sizes, 101);

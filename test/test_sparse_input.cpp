@@ -9,9 +9,10 @@
 #include <stdexcept>
 #include <vector>
 
-#include "eqprop/blas.hpp"
-#include "eqprop/dynamics.hpp"
-#include "eqprop/sparse_input.hpp"
+#include "eqprop/kernels/blas.hpp"
+#include "eqprop/ep/dynamics.hpp"
+#include "eqprop/ep/input_layer.hpp"
+#include "eqprop/kernels/sparse_input.hpp"
 #include "helpers.hpp"
 
 namespace {
@@ -61,8 +62,8 @@ void check_against_dense(double tolerance) {
 
     std::vector<T> dense(std::size_t(rows) * n1), sparse(dense.size(), T(-7));
     eqprop::clamped_drive(net, x.data(), rows, dense.data());
-    eqprop::sparse_clamped_drive(net, input, 0, rows / 2, sparse.data());  // two row blocks
-    eqprop::sparse_clamped_drive(net, input, rows / 2, rows - rows / 2, sparse.data());
+    eqprop::input_drive(net, input, 0, rows / 2, sparse.data());  // two row blocks
+    eqprop::input_drive(net, input, rows / 2, rows - rows / 2, sparse.data());
     CHECK(test::max_diff(dense, sparse) <= tolerance);
 
     std::vector<T> diff(std::size_t(rows) * n1);
@@ -73,10 +74,10 @@ void check_against_dense(double tolerance) {
     eqprop::gemm(eqprop::Trans::Yes, eqprop::Trans::No, n0, n1, rows, c, x.data(), n0, diff.data(), n1, T(1),
                  expected.data(), n1);
     auto updated = net;
-    CHECK_THROWS_AS(eqprop::sparse_input_update(updated, input, diff.data(), c, 0, n0), std::logic_error);
+    CHECK_THROWS_AS(eqprop::input_update(updated, input, diff.data(), c, 0, n0), std::logic_error);
     input.index_by_unit();
-    eqprop::sparse_input_update(updated, input, diff.data(), c, 0, n0 / 2);  // two row blocks
-    eqprop::sparse_input_update(updated, input, diff.data(), c, n0 / 2, n0);
+    eqprop::input_update(updated, input, diff.data(), c, 0, n0 / 2);  // two row blocks
+    eqprop::input_update(updated, input, diff.data(), c, n0 / 2, n0);
     CHECK(test::max_diff(expected, updated.W[1]) <= tolerance);
     // A unit that is 0 in every row leaves its row of W_1 bit-identical.
     CHECK(std::equal(net.W[1].begin(), net.W[1].begin() + n1, updated.W[1].begin()));

@@ -8,10 +8,10 @@
 #include <cmath>
 #include <random>
 
-#include "eqprop/augment.hpp"
-#include "eqprop/dataset.hpp"
+#include "eqprop/io/augment.hpp"
+#include "eqprop/io/dataset.hpp"
 #include "eqprop/rng.hpp"
-#include "eqprop/trainer.hpp"
+#include "eqprop/engine/trainer.hpp"
 #include "helpers.hpp"
 
 using test::Net;
@@ -49,7 +49,8 @@ std::vector<double> shifted_input(const eqprop::Dataset& data, int i, const eqpr
 }
 
 // The reference run: epochs over `data` in fixed order, per-example particles starting at
-// zero, plain loops in double. signs: the sign of beta of each minibatch in turn.
+// zero, the library's naive double EP (ep/reference.hpp). signs: the sign of beta of each
+// minibatch in turn.
 Net reference_training(Net net, const eqprop::Config& cfg, const eqprop::Dataset& data, const std::vector<int>& signs) {
   const int L = net.layers();
   std::vector<State> particles(data.count, State(L + 1));
@@ -57,37 +58,19 @@ Net reference_training(Net net, const eqprop::Config& cfg, const eqprop::Dataset
     for (int k = 1; k <= L; ++k) p[k].assign(net.sizes[k], 0.0);
   std::size_t m = 0;
   for (int e = 0; e < cfg.epochs; ++e) {
+    std::vector<double> alphas;
+    for (float a : cfg.alphas) alphas.push_back(a * std::pow(double(cfg.lr_decay), e));  // lr-decay per epoch
     for (int first = 0; first + cfg.batch <= data.count; first += cfg.batch, ++m) {
       const double beta = cfg.beta * (cfg.beta_sign == eqprop::BetaSign::Random ? signs.at(m) : 1);
-      const bool sym = cfg.nudging == eqprop::Nudging::Symmetric;
-      Net grad = net;  // accumulates sum over samples of (pre^a post^a - pre^b post^b)
-      for (auto& w : grad.W) std::fill(w.begin(), w.end(), 0.0);
-      for (auto& b : grad.b) std::fill(b.begin(), b.end(), 0.0);
+      std::vector<std::vector<double>> inputs;
+      std::vector<int> labels;
+      std::vector<State*> mine;
       for (int i = first; i < first + cfg.batch; ++i) {
-        State s = particles[i];  // all zero when particles are not persistent
-        s[0] = shifted_input(data, i, cfg, e);
-        const int y = data.y[i];
-        for (int t = 0; t < cfg.n_free; ++t) s = test::ref_step(net, s, cfg.eps, 0.0, y);
-        if (cfg.persistent_particles) particles[i] = s;
-        State a = s, b = s;
-        for (int t = 0; t < cfg.n_nudged; ++t) a = test::ref_step(net, a, cfg.eps, beta, y);
-        if (sym)
-          for (int t = 0; t < cfg.n_nudged; ++t) b = test::ref_step(net, b, cfg.eps, -beta, y);
-        for (int k = 1; k <= L; ++k) {
-          for (int p = 0; p < net.sizes[k - 1]; ++p)
-            for (int q = 0; q < net.sizes[k]; ++q)
-              grad.W[k][std::size_t(p) * net.sizes[k] + q] += a[k - 1][p] * a[k][q] - b[k - 1][p] * b[k][q];
-          for (int q = 0; q < net.sizes[k]; ++q) grad.b[k][q] += a[k][q] - b[k][q];
-        }
+        inputs.push_back(shifted_input(data, i, cfg, e));
+        labels.push_back(data.y[i]);
+        mine.push_back(&particles[i]);
       }
-      const double denom = (sym ? 2 * beta : beta) * cfg.batch;
-      for (int k = 1; k <= L; ++k) {
-        const double alpha = cfg.alphas[k - 1] * std::pow(double(cfg.lr_decay), e);  // lr-decay per epoch
-        const double keep = 1 - alpha * cfg.weight_decay;                          // L2 shrink of W only
-        for (std::size_t j = 0; j < net.W[k].size(); ++j)
-          net.W[k][j] = keep * net.W[k][j] + alpha / denom * grad.W[k][j];
-        for (std::size_t j = 0; j < net.b[k].size(); ++j) net.b[k][j] += alpha / denom * grad.b[k][j];
-      }
+      eqprop::reference::train_minibatch(net, cfg, beta, alphas, inputs, labels, mine);
     }
   }
   return net;

@@ -66,12 +66,10 @@ struct Config {
   std::vector<int> layer_sizes() const;
 };
 
-// Bytes a training run with cfg holds at its peak: the data set while it is being split,
-// the weights three times (live, the epoch's start, the checkpoint buffer) and the particles
-// twice (live, the checkpoint buffer).
-double memory_estimate(const Config& cfg);
-// Throws ConfigError, with the estimate and its parts, when memory_estimate(cfg) exceeds the
-// machine's physical memory: refused before anything is allocated.
+// Throws ConfigError, with the estimate and its parts, when the bytes a training run with cfg
+// holds at its peak exceed the machine's physical memory: refused before anything is
+// allocated. The peak: the data set while it is being split, the weights three times (live,
+// the epoch's start, the checkpoint buffer) and the particles twice (live, the checkpoint buffer).
 void check_memory(const Config& cfg);
 
 std::string to_string(Nudging n);

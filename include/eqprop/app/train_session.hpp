@@ -1,0 +1,57 @@
+// TrainSession: one invocation of `eqprop train` once its configuration, data and Trainer are
+// ready: the epoch loop with the progress line, the periodic and final checkpoints, stop
+// requests (SIGINT/SIGTERM, --max-minibatches) and the test evaluation at the end.
+//
+// Across ranks every rank runs it: rank 0 alone prints, writes metrics and checkpoints, and
+// every step that can fail on one rank alone (a disk) runs inside Processes::agree, so all
+// ranks stop together with its message.
+#pragma once
+#include <optional>
+#include <ostream>
+
+#include "eqprop/io/dataset.hpp"
+#include "eqprop/io/metrics.hpp"
+#include "eqprop/io/progress.hpp"
+#include "eqprop/engine/processes.hpp"
+#include "eqprop/engine/trainer.hpp"
+#include "eqprop/app/stop_signals.hpp"
+
+namespace eqprop {
+
+// "N epochs done" and, inside an epoch, ", epoch E at sample S".
+std::string progress_text(const TrainState& st);
+
+class TrainSession {
+ public:
+  // All borrowed; out and err are the rank's own (rank 0's real streams, elsewhere silent).
+  TrainSession(const Config& cfg, const Processes& procs, Trainer& trainer, const Splits& data,
+               std::optional<MetricsFile>& metrics, std::ostream& out, std::ostream& err);
+  // The epochs still to run, then the test evaluation: the exit code (0, or 128+signal).
+  int run();
+
+ private:
+  // Collective: the particles come from every rank, rank 0 writes, every rank hears whether
+  // the write worked.
+  void save();
+  // A signal reaches each rank at its own moment: the ranks stop after the same minibatch, the
+  // first at which any of them has one.
+  int agreed_signal();
+  Next after_minibatch(const Trainer& t);
+  // Saves (unless just saved), says why the run stopped and how to continue: the exit code.
+  int stop_now(bool saved);
+  void test();
+
+  const Config& cfg_;
+  const Processes& procs_;
+  Trainer& trainer_;
+  const Splits& data_;
+  std::optional<MetricsFile>& metrics_;
+  std::ostream& out_;
+  StopSignals signals_;
+  ProgressLine progress_;
+  long minibatches_ = 0;  // of this invocation
+  bool limit_reached_ = false;
+  int stop_signal_ = 0;
+};
+
+}  // namespace eqprop

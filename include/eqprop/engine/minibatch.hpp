@@ -1,0 +1,47 @@
+// One minibatch of EP training, cut into chunks of samples: the buffers the chunk tasks share
+// (each task writes only its own rows) and the work of one chunk, the free phase and the
+// nudged phase(s). No threads here: the Trainer runs the chunks as tasks.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "eqprop/config.hpp"
+#include "eqprop/kernels/narrow_layer.hpp"
+#include "eqprop/kernels/sparse_input.hpp"
+#include "eqprop/ep/network.hpp"
+#include "eqprop/ep/states.hpp"
+#include "eqprop/io/dataset.hpp"
+#include "eqprop/engine/workspace.hpp"
+
+namespace eqprop {
+
+struct Minibatch {
+  SparseInput<float> input;          // the minibatch's inputs: their nonzero entries
+  std::vector<std::uint8_t> y;       // [B]
+  std::vector<float> shifted;        // [B x n_0] with max-shift: the moved images (else empty)
+  std::vector<float> drive1;         // [B x n_1]: x W_1 + b_1, the clamped part of layer 1's drive
+  LayerStates<float> free, nudged, nudged2;  // [B x n_k] each; nudged2 only with symmetric nudging
+  std::vector<StateStats> chunk_stats;       // one slot per chunk, summed in chunk order
+  std::vector<float> diff1;          // [B x n_1]: h^a_1 - h^b_1, filled by the chunk tasks
+
+  Minibatch() = default;
+  Minibatch(const Config& cfg, int chunk);
+  int batch() const { return static_cast<int>(y.size()); }
+  // The states the update reads: a = nudged, b = free (one-sided) or nudged2 (symmetric).
+  const LayerStates<float>& phase_b(Nudging n) const { return n == Nudging::Symmetric ? nudged2 : free; }
+};
+
+// The rows [first, first + rows) of the minibatch, whose inputs are already in mb.input:
+// x W_1 + b_1; the free phase from the states in ws.cur (the particles, or zeros); its figures
+// into mb.chunk_stats[c]; the nudged phase at beta (and with symmetric nudging, one at -beta),
+// each from the free fixed point; and h^a_1 - h^b_1 into mb.diff1. On return ws.cur holds the
+// last phase's end state and mb.free the free end state (the new particles).
+void relax_chunk(const Network& net, const NarrowTop<float>& top, const Config& cfg, float beta, int c, int first,
+                 int rows, Minibatch& mb, Workspace& ws);
+
+// One evaluation chunk, rows [first, first + rows) of data: the free phase of `steps` from the
+// states in ws.cur (left there) and the figures at its end.
+StateStats evaluate_chunk(const Network& net, const NarrowTop<float>& top, float eps, int steps, const Dataset& data,
+                          int first, int rows, Workspace& ws);
+
+}  // namespace eqprop

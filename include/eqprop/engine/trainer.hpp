@@ -1,0 +1,99 @@
+// Trainer: runs one training run's TrainState forward: the minibatch step (the chunks' free
+// and nudged phases as oneTBB tasks, each in its own thread's Workspace, then the reducer), the
+// end of an epoch (validation), and evaluation. Where processes must meet (across the ranks of
+// mpirun) it calls the hooks of its Distribution; in one process they do nothing.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <tbb/enumerable_thread_specific.h>
+
+#include "eqprop/kernels/narrow_layer.hpp"
+#include "eqprop/ep/train_state.hpp"
+#include "eqprop/ep/update.hpp"
+#include "eqprop/io/dataset.hpp"
+#include "eqprop/engine/distribution.hpp"
+#include "eqprop/engine/minibatch.hpp"
+#include "eqprop/engine/workspace.hpp"
+
+namespace eqprop {
+
+// Throws ConfigError naming both shapes when cfg asks for another network than state holds.
+void check_resume_architecture(const TrainState& state, const Config& cfg);
+
+// What the caller of train_pass() wants after each minibatch.
+enum class Next { Continue, Stop };
+
+class Trainer {
+ public:
+  // A fresh run: Glorot weights from cfg.seed, zero particles. cfg must be validated. The data
+  // splits are borrowed and must outlive the Trainer. dist: how the work is split among
+  // processes (null: one process); every process builds its Trainer with the same
+  // configuration and data.
+  Trainer(const Config& cfg, const Dataset& train, const Dataset& valid, std::unique_ptr<Distribution> dist = nullptr);
+  // A resumed run. state.cfg is the configuration to continue with (validated); its
+  // architecture and data sizes must match the state's tensors (throws ConfigError naming both).
+  Trainer(TrainState state, const Dataset& train, const Dataset& valid, std::unique_ptr<Distribution> dist = nullptr);
+
+  // Trains minibatches of the current epoch (starting it if needed) until the pass ends
+  // (returns true) or after_minibatch returns Next::Stop (returns false; the state is then
+  // consistent and can be saved and resumed exactly).
+  bool train_pass(const std::function<Next(const Trainer&)>& after_minibatch = {});
+  // After a finished pass: validation, relative weight change, one row of the curves.
+  const EpochStats& finish_epoch();
+  // train_pass() to the end, then finish_epoch().
+  EpochStats train_epoch();
+
+  // Free phase of `steps` from zero states (particles == nullptr) or from particles (written
+  // back). Across processes each relaxes its share of the chunks, particles are its share of
+  // the validation particles, and the figures reach every process.
+  StateStats evaluate(const Dataset& data, int steps, Particles* particles);
+
+  // Calls f with the whole state (across processes: with every particle, on rank 0 only).
+  void with_full_state(const std::function<void(const TrainState&)>& f) const { dist_->with_full_state(st_, f); }
+  long exchange_bytes() const { return dist_->exchange_bytes(); }
+
+  // Throws DivergenceError naming the layer and epoch if a weight or bias is NaN or infinite:
+  // called before every checkpoint, so a diverged state never replaces a good file.
+  void check_parameters() const { check_finite("before writing a checkpoint", false); }
+
+  const TrainState& state() const { return st_; }
+  const Network& network() const { return st_.net; }
+  int train_chunk() const { return std::min(st_.cfg.chunk, st_.cfg.batch); }
+  int samples_per_epoch() const { return (train_.count / st_.cfg.batch) * st_.cfg.batch; }
+  // Nonzero inputs and samples over the minibatches trained by this object: the input units
+  // the x W_1 and W_1-update products really used (flops.hpp).
+  long input_nonzeros() const { return input_nonzeros_; }
+  long input_samples() const { return input_samples_; }
+
+ private:
+  void allocate_buffers();
+  void begin_epoch();
+  StateStats train_minibatch(const std::int32_t* idx, float beta_signed);
+  // The input of `example` in minibatch row `slot`: its image, or with max-shift its image
+  // moved by this epoch's shift, written into that row of mb_.shifted (tasks call this for
+  // their own rows only).
+  const float* training_input(std::int32_t example, int slot);
+  // The learning rates of the current epoch: alphas * lr_decay^(epochs done).
+  const std::vector<float>& epoch_alphas();
+  // Throws DivergenceError naming the layer if a parameter is not finite, or if the caller saw
+  // a non-finite state.
+  void check_finite(const char* where, bool state_nonfinite) const;
+
+  TrainState st_;
+  const Dataset& train_;
+  const Dataset& valid_;
+  std::unique_ptr<Distribution> dist_;
+  Minibatch mb_;                     // the minibatch buffers the chunk tasks share
+  std::vector<UpdateBlock> blocks_;  // the reducer's fixed tasks
+  std::vector<float> alphas_now_;    // epoch_alphas()'s result
+  NarrowTop<float> top_;             // W_L^T, refreshed before every minibatch and evaluation
+  tbb::enumerable_thread_specific<Workspace> workspaces_;
+  long input_nonzeros_ = 0;  // not training state: speed accounting only
+  long input_samples_ = 0;
+};
+
+}  // namespace eqprop

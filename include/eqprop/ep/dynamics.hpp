@@ -1,0 +1,40 @@
+// The state dynamics of one chunk of samples: the synchronous clipped update of every
+// non-input layer (reference code, model.py), and energy, cost and prediction at a state.
+// Works only on the buffers it is handed and reads the network: chunks can run concurrently.
+#pragma once
+#include <cstdint>
+
+#include "eqprop/kernels/narrow_layer.hpp"
+#include "eqprop/kernels/sparse_input.hpp"
+#include "eqprop/ep/network.hpp"
+#include "eqprop/ep/states.hpp"
+
+namespace eqprop {
+
+// Runs `steps` synchronous updates of all layers from `cur`, using `nxt` as scratch; the
+// result is in `cur` on return (the two are swapped, never copied). With rho' = 1 on the
+// closed interval [0,1] and states kept in [0,1], h <- clip(h - eps dF/dh, 0, 1) is
+//   h_k <- clip((1-eps) h_k + eps (b_k + h_{k-1} W_k + h_{k+1} W_{k+1}^T), 0, 1)
+// and the output adds 2 eps beta (y - h_L) (cost C = sum (h_L - y)^2, no 1/2).
+// labels ([rows], 0-9) may be null when beta == 0. With an active `top` (W_L^T, fresh), the
+// two products with W_L use narrow_layer.hpp's loops instead of sgemm.
+template <typename T>
+void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt,
+           int rows, int steps, T eps, T beta, const std::uint8_t* labels, const NarrowTop<T>* top = nullptr);
+
+// top = the copies of this network's W_L (after every change of W_L).
+template <typename T>
+void refresh_top(NarrowTop<T>& top, const NetworkT<T>& net) {
+  const int L = net.layers();
+  top.refresh(net.W[L].data(), net.sizes[L - 1], net.sizes[L]);
+}
+
+// The figures of every row of the state s, summed (StateStats). The inputs are rows
+// [first, first + rows) of x; drive1 holds their clamped drive. scratch: at least [rows x max(n_k)] values.
+// top: as for relax().
+template <typename T>
+StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
+                       const LayerStates<T>& s, int rows, const std::uint8_t* labels, T* scratch,
+                       const NarrowTop<T>* top = nullptr);
+
+}  // namespace eqprop

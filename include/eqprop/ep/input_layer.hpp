@@ -1,0 +1,35 @@
+// Layer 1, the layer next to the clamped input: its part of the drive that never changes
+// while the input is clamped, and its part of the EP update. Everything that treats layer 1
+// apart from the others is here; the products over the input's nonzeros are kernels/sparse_input.
+#pragma once
+#include "eqprop/kernels/sparse_input.hpp"
+#include "eqprop/ep/network.hpp"
+#include "eqprop/ep/states.hpp"
+
+namespace eqprop {
+
+// drive1 = x W_1 + b_1 for `rows` samples ([rows x n_1]). While the input is clamped this
+// part of layer 1's drive never changes, so it is computed once per relaxation, not per step.
+// This is the dense product (one sgemm); training and evaluation use sparse_clamped_drive
+// (sparse_input.hpp), which the tests check against this.
+template <typename T>
+void clamped_drive(const NetworkT<T>& net, const T* x /*[rows x n_0]*/, int rows, T* drive1);
+// The same over the nonzero inputs: rows [first, first + rows) of x, written at those rows of
+// drive1 ([x.rows() x n_1]). Training and evaluation use this one.
+template <typename T>
+void input_drive(const NetworkT<T>& net, const SparseInput<T>& x, int first, int rows, T* drive1) {
+  sparse_drive(x, first, rows, net.W[1].data(), net.b[1].data(), net.sizes[1], drive1);
+}
+
+// diff1 rows [first, first + rows) = h^a_1 - h^b_1 ([B x n_1]): what layer 1's update needs of
+// the two phases, since the input is the same in both (x^T h^a - x^T h^b = x^T (h^a - h^b)).
+template <typename T>
+void layer1_difference(const LayerStates<T>& a, const LayerStates<T>& b, int first, int rows, T* diff1);
+
+// W_1 rows [r0, r1) += c x^T diff1, over the nonzero inputs of the minibatch x.
+template <typename T>
+void input_update(NetworkT<T>& net, const SparseInput<T>& x, const T* diff1, T c, int r0, int r1) {
+  sparse_outer_update(x, diff1, c, net.W[1].data(), net.sizes[1], r0, r1);
+}
+
+}  // namespace eqprop

@@ -1,0 +1,33 @@
+// The states of the non-input layers for a block of samples, and the per-sample figures
+// (energy, cost, errors) measured at a state. Plain data: who fills them is the dynamics.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+namespace eqprop {
+
+// The states h_1..h_L of up to `capacity` samples. h[0] is unused: the input stays clamped.
+template <typename T>
+struct LayerStates {
+  std::vector<std::vector<T>> h;  // h[k]: [capacity x n_k], row-major, values in [0,1]
+  int capacity = 0;
+
+  LayerStates() = default;
+  LayerStates(const std::vector<int>& sizes, int cap);
+  T* row(int k, int i) { return h[k].data() + std::size_t(i) * size(k); }
+  const T* row(int k, int i) const { return h[k].data() + std::size_t(i) * size(k); }
+  int size(int k) const { return static_cast<int>(h[k].size() / std::size_t(capacity)); }
+  void zero();
+};
+
+// Per-sample figures at a state, summed over the rows (doubles, so the sums of many
+// samples keep their precision).
+struct StateStats {
+  double energy = 0;   // sum of E, input terms included, as the reference code prints it
+  double cost = 0;     // sum of C = |h_L - onehot(y)|^2
+  long errors = 0;     // argmax(h_L) != y
+  long count = 0;
+  StateStats& operator+=(const StateStats& o);
+};
+
+}  // namespace eqprop

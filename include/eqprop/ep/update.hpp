@@ -1,0 +1,40 @@
+// The EP parameter update: a minibatch's two sets of states turned into one change of every
+// W_k and b_k (k >= 1; b_0 is never trained), cut into blocks that touch disjoint parameters.
+// The engine's reducer runs the blocks as parallel tasks; ep_update() runs them in order.
+#pragma once
+#include <vector>
+
+#include "eqprop/kernels/sparse_input.hpp"
+#include "eqprop/ep/network.hpp"
+#include "eqprop/ep/states.hpp"
+
+namespace eqprop {
+
+// One task of the update: rows [r0, r0 + m) of W_k, or (m == 0) the bias b_k.
+struct UpdateBlock {
+  int k, r0, m;
+};
+// Every layer's blocks in one list, so the whole update is a single parallel region (one
+// fork and join per minibatch). The blocks depend on the layer sizes only, never on the
+// thread count, so the same GEMM calls (and so the same bits) happen for any --threads.
+std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes);
+
+// For the B samples of a minibatch, with states `a` (nudged at beta_a) and `b` (free, or
+// nudged at beta_b), and beta_diff = beta_a - beta_b (signed):
+//   W_k = (1 - alpha_k lambda) W_k + alpha_k / (beta_diff B) * (h^a_{k-1}^T h^a_k - h^b_{k-1}^T h^b_k)
+//   b_k += alpha_k / (beta_diff B) * sum_i (h^a_k - h^b_k)
+// with h_0 = x in both, so layer 1 uses x^T diff1 ([B x n_1], from layer1_difference) over
+// the nonzero inputs only (input_layer.hpp). For k >= 2 the sum over samples runs inside
+// a GEMM (K = B). alphas[k-1] is layer k's rate, lambda = weight_decay (0: no decay, and
+// then the weights are not touched by it at all).
+// This is the update of one block; ep_update() applies every block in order.
+template <typename T>
+void ep_update_block(NetworkT<T>& net, const UpdateBlock& block, const SparseInput<T>& x /*B rows*/,
+                     const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas,
+                     T beta_diff, const T* diff1, T weight_decay = T(0));
+template <typename T>
+void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const SparseInput<T>& x /*B rows*/,
+               const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
+               const T* diff1, T weight_decay = T(0));
+
+}  // namespace eqprop

@@ -1,0 +1,116 @@
+#include "eqprop/app/bench.hpp"
+#include "eqprop/app/runtime.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ostream>
+#include <thread>
+#include <vector>
+
+#include "eqprop/kernels/blas.hpp"
+#include "eqprop/io/dataset.hpp"
+#include "eqprop/error.hpp"
+#include "eqprop/ep/flops.hpp"
+#include "eqprop/engine/trainer.hpp"
+
+namespace eqprop {
+namespace {
+void line(std::ostream& out, const char* key, double v, const char* note = "") {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%-26s %.6g%s%s", key, v, *note ? "  # " : "", note);
+  out << buf << "\n";
+}
+}  // namespace
+
+double sgemm_gflops(int n, int repeats, int threads) {
+  blas_single_threaded();
+  struct Operands {
+    std::vector<float> a, b, c;
+  };
+  std::vector<Operands> ops(threads);
+  for (auto& o : ops) {
+    o.a.assign(std::size_t(n) * n, 0.5f);
+    o.b.assign(std::size_t(n) * n, 0.25f);
+    o.c.assign(std::size_t(n) * n, 0.f);
+  }
+  double best = 0;
+  for (int r = 0; r < repeats; ++r) {
+    // Plain std::threads, started before the clock and released together, so the products
+    // really overlap (a task scheduler may run two short tasks one after the other).
+    std::atomic<bool> go{false};
+    std::vector<std::thread> pool;
+    for (auto& o : ops)
+      pool.emplace_back([&go, &o, n] {
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        gemm(Trans::No, Trans::No, n, n, n, 1.f, o.a.data(), n, o.b.data(), n, 0.f, o.c.data(), n);
+      });
+    const auto t0 = std::chrono::steady_clock::now();
+    go.store(true, std::memory_order_release);
+    for (auto& t : pool) t.join();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, threads * 2.0 * n * n * double(n) / s / 1e9);
+  }
+  return best;
+}
+
+void run_bench(const Config& cfg, std::ostream& out) {
+  // The bench times evaluation on the validation split, which train-on-all does not have.
+  if (cfg.train_on_all) throw ConfigError("config key 'train-on-all': bench needs the validation split; leave it false");
+  check_memory(cfg);
+  const int threads = cfg.threads;
+  const ThreadSetup thread_setup(threads);
+  const Splits data = load_splits(cfg);
+  Trainer trainer(cfg, data.train, data.valid);
+  out << "# eqprop bench: layers";
+  for (int n : cfg.layer_sizes()) out << ' ' << n;
+  out << ", batch " << cfg.batch << ", chunk " << trainer.train_chunk() << ", eval-chunk " << cfg.eval_chunk
+      << ", threads " << threads << ", steps " << cfg.n_free << "+" << cfg.n_nudged << " ("
+      << to_string(cfg.nudging) << ")\n";
+  // One untimed pass warms caches and each thread's workspace; then the median of three
+  // timed passes, since a shared machine's speed drifts from second to second.
+  trainer.train_epoch();
+  const long nonzeros0 = trainer.input_nonzeros(), samples0 = trainer.input_samples();
+  std::vector<EpochStats> runs;
+  for (int r = 0; r < 3; ++r) runs.push_back(trainer.train_epoch());
+  auto median = [&](auto key) {
+    std::vector<double> v;
+    for (const auto& e : runs) v.push_back(key(e));
+    std::sort(v.begin(), v.end());
+    return v[1];
+  };
+  const int trained = (data.train.count / cfg.batch) * cfg.batch;
+  const double train_rate = median([&](const EpochStats& e) { return trained / e.train_seconds; });
+  const double eval_rate = median([&](const EpochStats& e) { return data.valid.count / e.valid_seconds; });
+  const double relax_share = median([](const EpochStats& e) { return e.relax_seconds / e.train_seconds; });
+  const double update_share = median([](const EpochStats& e) { return e.update_seconds / e.train_seconds; });
+  // The input products run over the nonzero inputs only: count what they computed.
+  const double input_units =
+      double(trainer.input_nonzeros() - nonzeros0) / double(trainer.input_samples() - samples0);
+  const double train_flops = train_flops_per_sample(cfg, input_units);
+  const double dense_flops = train_flops_per_sample(cfg), eval_flops = eval_flops_per_sample(cfg, cfg.n_free);
+  line(out, "threads", threads);
+  line(out, "batch", cfg.batch);
+  line(out, "chunk", trainer.train_chunk());
+  line(out, "train_samples", trained);
+  line(out, "train_samples_per_second", train_rate);
+  line(out, "train_input_units", input_units, "mean nonzero inputs per sample (of 784)");
+  line(out, "train_mflop_per_sample", train_flops / 1e6, "products computed, formula in include/eqprop/flops.hpp");
+  line(out, "train_gflops", train_rate * train_flops / 1e9, "from the products computed");
+  line(out, "train_dense_mflop_per_sample", dense_flops / 1e6, "the algorithm's count, all 784 inputs");
+  line(out, "train_dense_gflops", train_rate * dense_flops / 1e9, "the work done per second, dense count");
+  line(out, "train_relax_share", relax_share, "of training time in x W_1 and the free and nudged phases");
+  line(out, "train_update_share", update_share, "of training time in the reducer");
+  line(out, "eval_samples", data.valid.count);
+  line(out, "eval_samples_per_second", eval_rate);
+  line(out, "eval_gflops", eval_rate * eval_flops / 1e9);
+  const double sgemm_one = sgemm_gflops(1024, 5, 1);
+  line(out, "sgemm_gflops_one_thread", sgemm_one, "plain 1024^3 sgemm, best of 5");
+  const double sgemm_all = threads > 1 ? sgemm_gflops(1024, 5, threads) : sgemm_one;
+  line(out, "sgemm_gflops_all_threads", sgemm_all, "one such sgemm per thread at once, best of 5");
+  line(out, "train_share_of_sgemm_limit", train_rate * dense_flops / 1e9 / sgemm_all,
+       "dense-count GFLOP/s over the all-thread sgemm rate");
+}
+
+}  // namespace eqprop

@@ -1,0 +1,363 @@
+#include "eqprop/app/cli.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "eqprop/error.hpp"
+
+namespace po = boost::program_options;
+
+namespace eqprop {
+namespace {
+
+std::string join(const std::vector<int>& v) {
+  std::ostringstream os;
+  for (std::size_t i = 0; i < v.size(); ++i) os << (i ? " " : "") << v[i];
+  return os.str();
+}
+std::string text(float v);
+std::string join(const std::vector<float>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + text(v[i]);
+  return out;
+}
+
+// Shortest text that reads back as the same float (0.1f prints as 0.1, not 0.100000001).
+std::string text(float v) {
+  for (int precision = 6; precision < 10; ++precision) {
+    std::ostringstream os;
+    os.precision(precision);
+    os << v;
+    if (std::stof(os.str()) == v) return os.str();
+  }
+  return std::to_string(v);
+}
+std::string text(bool v) { return v ? "true" : "false"; }
+std::string text(int v) { return std::to_string(v); }
+std::string text(const std::string& v) { return v; }
+
+// An option stored into *store whose default (and the text --help and --dump-config show)
+// is def.
+template <typename T>
+po::typed_value<T>* val(T* store, const T& def) {
+  return po::value(store)->default_value(def, text(def));
+}
+// A bare --flag means true; --flag=false and 'flag = false' in a config file also work.
+po::typed_value<bool>* val(bool* store, const bool& def) {
+  return po::value(store)->default_value(def, text(def))->implicit_value(true, "true");
+}
+
+// Parses a space-separated list strictly: every word must be a whole number of type T.
+template <typename T>
+std::vector<T> parse_list(const char* key, const std::string& text) {
+  std::istringstream in(text);
+  std::vector<T> out;
+  std::string word;
+  while (in >> word) {
+    std::istringstream w(word);
+    T v;
+    if (!(w >> v) || !w.eof()) throw ConfigError(std::string("config key '") + key + "': '" + word + "' is not a number");
+    out.push_back(v);
+  }
+  return out;
+}
+
+std::uint64_t parse_seed(const std::string& text) {
+  const bool digits = !text.empty() && text.size() <= 20 && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits) throw ConfigError("config key 'seed': expected a whole number >= 0, found '" + text + "'");
+  try {
+    return std::stoull(text);
+  } catch (const std::exception&) {
+    throw ConfigError("config key 'seed': '" + text + "' is out of range");
+  }
+}
+
+// Program_options stores into these; lists, enums and the seed are parsed by us.
+struct RawOptions {
+  Config cfg;
+  std::string hidden, alphas, nudging, beta_sign, seed, dataset, config_file;
+};
+
+// The defaults shown and used are those of `d`: bench trains on fewer samples by default.
+po::options_description make_options(RawOptions& r, const Config& d, Command cmd) {
+  po::options_description opts(std::string("eqprop ") + (cmd == Command::Train ? "train" : "bench") +
+                               " options (every key also works in a --config file as 'key = value')");
+  // clang-format off
+  opts.add_options()
+    ("help,h", "print this help and exit")
+    ("config", po::value(&r.config_file), "config file of 'key = value' lines; the command line overrides it")
+    ("dump-config", "print the effective configuration in config-file syntax and exit")
+    ("hidden", val(&r.hidden, join(d.hidden)), "hidden layer sizes, input to output, e.g. \"500 500\"")
+    ("epochs", val(&r.cfg.epochs, d.epochs), "passes over the training split")
+    ("batch", val(&r.cfg.batch, d.batch), "minibatch size")
+    ("n-free", val(&r.cfg.n_free, d.n_free), "free-phase steps (reference code: n_it_neg)")
+    ("n-nudged", val(&r.cfg.n_nudged, d.n_nudged), "nudged-phase steps (reference code: n_it_pos)")
+    ("test-steps", val(&r.cfg.test_steps, d.test_steps), "free-phase steps from zero state for the test set")
+    ("eps", val(&r.cfg.eps, d.eps), "step size of the state update, in (0,1]")
+    ("beta", val(&r.cfg.beta, d.beta), "nudging strength (cost without 1/2, as the reference code)")
+    ("alphas", val(&r.alphas, join(d.alphas)), "learning rate per weight layer, input to output")
+    ("lr-decay", val(&r.cfg.lr_decay, d.lr_decay), "epoch e uses alphas times lr-decay^(e-1) (1: constant, as the paper)")
+    ("weight-decay", val(&r.cfg.weight_decay, d.weight_decay), "L2 penalty: every minibatch, W_k *= 1 - alpha_k * weight-decay before the EP step (0: none, as the paper; biases are not decayed)")
+    ("nudging", val(&r.nudging, to_string(d.nudging)), "one-sided (paper) or symmetric (+beta and -beta phases)")
+    ("beta-sign", val(&r.beta_sign, to_string(d.beta_sign)), "random (paper: sign drawn per minibatch) or positive")
+    ("shuffle", val(&r.cfg.shuffle, d.shuffle), "shuffle the training order each epoch (paper: false)")
+    ("persistent-particles", val(&r.cfg.persistent_particles, d.persistent_particles), "start each example's free phase from its state of the last epoch (paper: true); false: from zero states, as the test set")
+    ("max-shift", val(&r.cfg.max_shift, d.max_shift), "data augmentation: each epoch, move every training image by dx, dy drawn uniformly from -N..N pixels (0: none, as the paper; validation and test images are never moved)")
+    ("seed", val(&r.seed, std::to_string(d.seed)), "seed of weight init, beta signs and shuffling")
+    ("dataset", val(&r.dataset, to_string(d.dataset)), "mnist, or fashion-mnist (Debian's dataset-fashion-mnist package)")
+    ("data", val(&r.cfg.data, d.data), "folder with the data set's IDX files, raw or .gz (default: data/mnist for mnist, /usr/share/datasets/fashion-mnist for fashion-mnist)")
+    ("train-on-all", val(&r.cfg.train_on_all, d.train_on_all), "train on all 60000 training images, with no validation split (report the test error)")
+    ("train-samples", val(&r.cfg.train_samples, d.train_samples), "use the first N training examples (0: all 50000, or 60000 with train-on-all)")
+    ("valid-samples", val(&r.cfg.valid_samples, d.valid_samples), "use the first N validation examples (0: all 10000)")
+    ("threads", val(&r.cfg.threads, d.threads), "worker threads (default: all this process may use)")
+    ("chunk", val(&r.cfg.chunk, d.chunk), "samples per training task (fixed; results do not depend on --threads)")
+    ("eval-chunk", val(&r.cfg.eval_chunk, d.eval_chunk), "samples per evaluation task")
+    ("metrics", val(&r.cfg.metrics, d.metrics), "write one JSON object per epoch to this file (appended to on --resume)")
+    ("checkpoint", val(&r.cfg.checkpoint, d.checkpoint), "write the whole training state here every epoch (atomically)")
+    ("checkpoint-every", val(&r.cfg.checkpoint_every, d.checkpoint_every), "also checkpoint every N minibatches (0: epoch ends only)")
+    ("checkpoint-particles", val(&r.cfg.checkpoint_particles, d.checkpoint_particles), "false: model-only checkpoints (particles restart from zero on resume)")
+    ("resume", val(&r.cfg.resume, d.resume), "continue the run saved in this checkpoint; its configuration is the base that the config file and command line override")
+    ("max-minibatches", val(&r.cfg.max_minibatches, d.max_minibatches), "stop after N minibatches of this invocation, checkpoint and exit 0 (0: no limit)")
+    ("progress", val(&r.cfg.progress, d.progress), "progress line on stderr during each epoch");
+  // clang-format on
+  return opts;
+}
+
+DatasetName parse_dataset(const std::string& s) {
+  if (s == "mnist") return DatasetName::Mnist;
+  if (s == "fashion-mnist") return DatasetName::FashionMnist;
+  throw ConfigError("config key 'dataset': expected mnist or fashion-mnist, found '" + s + "'");
+}
+
+Nudging parse_nudging(const std::string& s) {
+  if (s == "one-sided") return Nudging::OneSided;
+  if (s == "symmetric") return Nudging::Symmetric;
+  throw ConfigError("config key 'nudging': expected one-sided or symmetric, found '" + s + "'");
+}
+BetaSign parse_beta_sign(const std::string& s) {
+  if (s == "random") return BetaSign::Random;
+  if (s == "positive") return BetaSign::Positive;
+  throw ConfigError("config key 'beta-sign': expected random or positive, found '" + s + "'");
+}
+
+
+Config defaults(Command cmd) {
+  Config d;
+  if (cmd == Command::Bench) d.train_samples = 5000;  // a fixed amount of work, a few seconds
+  return d;
+}
+
+po::options_description eval_options(EvalArgs& a) {
+  po::options_description opts("eqprop eval options");
+  // clang-format off
+  opts.add_options()
+    ("help,h", "print this help and exit")
+    ("checkpoint", val(&a.checkpoint, a.checkpoint), "the checkpoint to evaluate")
+    ("split", val(&a.split, a.split), "train, valid or test")
+    ("data", val(&a.data, a.data), "MNIST folder (default: the one the run was trained with)")
+    ("threads", val(&a.threads, a.threads), "worker threads (default: all this process may use)")
+    ("steps", val(&a.steps, a.steps), "free-phase steps (0: n-free from particles, test-steps from zero)")
+    ("from-zero", val(&a.from_zero, a.from_zero), "start from zero states even where particles were saved");
+  // clang-format on
+  return opts;
+}
+
+po::options_description file_options(FileArgs& a, Command cmd) {
+  po::options_description opts(cmd == Command::Info ? "eqprop info options" : "eqprop export options");
+  opts.add_options()("help,h", "print this help and exit")(
+      "checkpoint", val(&a.checkpoint, a.checkpoint), "the checkpoint file (or give it as the first word)");
+  if (cmd == Command::Export) {
+    opts.add_options()("npz", val(&a.npz, a.npz), "the .npz file to write")(
+        "particles", val(&a.particles, a.particles),
+        "also the persistent particles: train_h1..train_hL, valid_h1..valid_hL ([examples x n_k])");
+  }
+  return opts;
+}
+
+// Boost.Program_options (1.74) builds its error messages by replacing placeholders such as
+// %value% with the offending text; if that text itself holds a placeholder the replacement
+// loop never ends (found by fuzz_config: `--epochs %value%` hung). Input holding
+// %name% is therefore refused before Program_options sees it.
+void refuse_placeholders(const std::string& text, const std::string& where) {
+  for (std::size_t open = text.find('%'); open != std::string::npos; open = text.find('%', open + 1)) {
+    std::size_t end = open + 1;
+    while (end < text.size() && (std::islower(static_cast<unsigned char>(text[end])) || text[end] == '_')) ++end;
+    if (end > open + 1 && end < text.size() && text[end] == '%') {
+      throw ConfigError(where + ": '" + text.substr(open, end - open + 1) +
+                        "' is not accepted in an option or value (text of the form %name% is reserved)");
+    }
+  }
+}
+
+// Parses words against opts (and, if given, the config file named by --config) into vm.
+// positional: the option that takes one bare word, or null. Every error is a ConfigError.
+po::variables_map parse_words(const std::vector<std::string>& args, const po::options_description& opts,
+                              const char* command, const char* positional) {
+  po::variables_map vm;
+  for (const auto& w : args) refuse_placeholders(w, "command line");
+  try {
+    // Bare words beyond the allowed positional one are collected under a hidden name so
+    // the error can quote them; no guessing, so a typo is not taken as another option's prefix.
+    po::options_description all = opts;
+    all.add_options()("stray-words", po::value<std::vector<std::string>>());
+    po::positional_options_description pos;
+    if (positional) pos.add(positional, 1);
+    pos.add("stray-words", -1);
+    // Stored first, so a config file stored later cannot override it.
+    po::store(po::command_line_parser(args)
+                  .options(all)
+                  .positional(pos)
+                  .style(po::command_line_style::unix_style ^ po::command_line_style::allow_guessing)
+                  .run(),
+              vm);
+    if (vm.count("stray-words")) {
+      throw ConfigError("unexpected argument '" + vm["stray-words"].as<std::vector<std::string>>().front() +
+                        "' (options take the form --key value; see eqprop " + command + " --help)");
+    }
+    if (opts.find_nothrow("config", false) && vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      // A folder opens as an empty stream and /dev/zero never ends: only regular files of a
+      // sensible size are config files.
+      std::error_code ec;
+      if (!std::filesystem::exists(path, ec)) throw ConfigError("config file '" + path + "': no such file");
+      if (!std::filesystem::is_regular_file(path, ec)) throw ConfigError("config file '" + path + "': not a regular file");
+      if (std::filesystem::file_size(path, ec) > (1u << 20))
+        throw ConfigError("config file '" + path + "': larger than 1 MiB, not a config file");
+      std::ifstream file(path);
+      if (!file) throw ConfigError("config file '" + path + "': cannot open for reading");
+      std::ostringstream text;
+      text << file.rdbuf();
+      refuse_placeholders(text.str(), "config file '" + path + "'");
+      std::istringstream in(text.str());
+      try {
+        po::store(po::parse_config_file(in, opts, /*allow_unregistered=*/false), vm);
+      } catch (const po::error& e) {
+        throw ConfigError("config file '" + path + "': " + e.what());
+      }
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(e.what());
+  }
+  return vm;
+}
+
+}  // namespace
+
+TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, const Config* base, bool validate) {
+  RawOptions r;
+  Config d = base ? *base : defaults(cmd);
+  if (base) {
+    // A resumed run continues the stored run; what stopped it is not carried over.
+    d.resume = defaults(cmd).resume;
+    d.max_minibatches = defaults(cmd).max_minibatches;
+    d.threads = defaults(cmd).threads;  // this machine's, not the one the run started on
+  }
+  const po::options_description opts = make_options(r, d, cmd);
+  const po::variables_map vm = parse_words(args, opts, cmd == Command::Train ? "train" : "bench", nullptr);
+  TrainArgs out;
+  out.help = vm.count("help") > 0;
+  out.dump_config = vm.count("dump-config") > 0;
+  if (out.help) return out;
+  r.cfg.hidden = parse_list<int>("hidden", r.hidden);
+  r.cfg.alphas = parse_list<float>("alphas", r.alphas);
+  r.cfg.nudging = parse_nudging(r.nudging);
+  r.cfg.beta_sign = parse_beta_sign(r.beta_sign);
+  r.cfg.seed = parse_seed(r.seed);
+  r.cfg.dataset = parse_dataset(r.dataset);
+  // Another data set without --data: its own standard folder, not the base's.
+  if (vm["data"].defaulted() && r.cfg.dataset != d.dataset) r.cfg.data = default_data_dir(r.cfg.dataset);
+  if (validate) r.cfg.validate();
+  out.cfg = r.cfg;
+  return out;
+}
+
+EvalArgs parse_eval_args(const std::vector<std::string>& args) {
+  EvalArgs a;
+  const po::options_description opts = eval_options(a);
+  const po::variables_map vm = parse_words(args, opts, "eval", nullptr);
+  a.help = vm.count("help") > 0;
+  if (a.help) return a;
+  if (a.checkpoint.empty()) throw ConfigError("option '--checkpoint': expected a checkpoint file, found none");
+  if (a.split != "train" && a.split != "valid" && a.split != "test")
+    throw ConfigError("option '--split': expected train, valid or test, found '" + a.split + "'");
+  if (a.threads < 1) throw ConfigError("option '--threads': expected a thread count >= 1, found " + text(a.threads));
+  if (a.steps < 0) throw ConfigError("option '--steps': expected 0 (default) or a count, found " + text(a.steps));
+  return a;
+}
+
+FileArgs parse_file_args(const std::vector<std::string>& args, Command cmd) {
+  FileArgs a;
+  const po::options_description opts = file_options(a, cmd);
+  const po::variables_map vm = parse_words(args, opts, cmd == Command::Info ? "info" : "export", "checkpoint");
+  a.help = vm.count("help") > 0;
+  if (a.help) return a;
+  if (a.checkpoint.empty()) throw ConfigError("expected a checkpoint file: eqprop " + std::string(cmd == Command::Info ? "info" : "export") + " PATH");
+  if (cmd == Command::Export && a.npz.empty()) throw ConfigError("option '--npz': expected an output .npz path, found none");
+  return a;
+}
+
+std::string help_text(Command cmd) {
+  RawOptions r;
+  std::ostringstream os;
+  if (cmd == Command::Train) {
+    os << "usage: eqprop train [--config FILE] [options]\n\n"
+       << "Trains a layered Hopfield network on MNIST with Equilibrium Propagation\n"
+       << "(Scellier & Bengio 2017). Defaults are the paper's net1; see configs/.\n\n";
+  } else if (cmd == Command::Bench) {
+    os << "usage: eqprop bench [--config FILE] [options]\n\n"
+       << "Trains passes over the first --train-samples training images, each followed by an\n"
+       << "evaluation of --valid-samples validation images: one untimed warm-up pass, then\n"
+       << "three timed ones whose median it prints as one 'key value' line per measure:\n"
+       << "training and evaluation samples/s, achieved GFLOP/s (from an exact count of the\n"
+       << "multiply-adds of the step) and a plain single-thread sgemm GFLOP/s for comparison.\n\n";
+  }
+  if (cmd == Command::Train || cmd == Command::Bench) {
+    os << make_options(r, defaults(cmd), cmd);
+  } else if (cmd == Command::Eval) {
+    EvalArgs a;
+    os << "usage: eqprop eval --checkpoint PATH [--split train|valid|test] [--threads N]\n\n"
+       << "Error rate, mean energy and cost of a saved model on a split. The training and\n"
+       << "validation splits start from their saved particles when the checkpoint has them\n"
+       << "(as training does); the test split, or --from-zero, starts from zero states.\n\n"
+       << eval_options(a);
+  } else {
+    FileArgs a;
+    if (cmd == Command::Info) {
+      os << "usage: eqprop info PATH\n\n"
+         << "Format version, configuration, progress, training curves and tensor shapes of a\n"
+         << "checkpoint (the data set is not read).\n\n";
+    } else {
+      os << "usage: eqprop export PATH --npz OUT.npz\n\n"
+         << "Weights and biases as a NumPy .npz archive of float32 arrays W1..WL ([n_{k-1} x n_k])\n"
+         << "and b0..bL: numpy.load('OUT.npz')['W1']; with --particles also the saved particles.\n\n";
+    }
+    os << file_options(a, cmd);
+  }
+  return os.str();
+}
+
+std::string format_config(const Config& c) {
+  // Walk the option table with c as the defaults: every key that has a value is printed,
+  // so a new option appears here without a second list to keep in step.
+  RawOptions r;
+  const po::options_description opts = make_options(r, c, Command::Train);
+  std::ostringstream os;
+  for (const auto& opt : opts.options()) {
+    boost::any v;
+    if (!opt->semantic()->apply_default(v)) continue;
+    os << opt->long_name() << " = ";
+    if (const auto* i = boost::any_cast<int>(&v)) os << text(*i);
+    else if (const auto* f = boost::any_cast<float>(&v)) os << text(*f);
+    else if (const auto* b = boost::any_cast<bool>(&v)) os << text(*b);
+    else os << boost::any_cast<std::string>(v);
+    os << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace eqprop

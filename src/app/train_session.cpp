@@ -1,0 +1,85 @@
+#include "eqprop/app/train_session.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+
+#include "eqprop/io/checkpoint.hpp"
+
+namespace eqprop {
+
+std::string progress_text(const TrainState& st) {
+  std::string s = std::to_string(st.epochs_done) + " epochs done";
+  if (st.in_epoch) s += ", epoch " + std::to_string(st.epochs_done + 1) + " at sample " + std::to_string(st.cursor);
+  return s;
+}
+
+TrainSession::TrainSession(const Config& cfg, const Processes& procs, Trainer& trainer, const Splits& data,
+                           std::optional<MetricsFile>& metrics, std::ostream& out, std::ostream& err)
+    : cfg_(cfg), procs_(procs), trainer_(trainer), data_(data), metrics_(metrics), out_(out),
+      progress_(err, cfg.progress, isatty(STDERR_FILENO) != 0) {}
+
+void TrainSession::save() {
+  if (cfg_.checkpoint.empty()) return;
+  procs_.agree([&] {
+    trainer_.check_parameters();  // the same on every rank: one message, from rank 0
+    trainer_.with_full_state([&](const TrainState& st) { save_checkpoint(cfg_.checkpoint, st, cfg_.checkpoint_particles); });
+  });
+}
+
+int TrainSession::agreed_signal() {
+  stop_signal_ = static_cast<int>(procs_.max(signals_.received()));
+  return stop_signal_;
+}
+
+Next TrainSession::after_minibatch(const Trainer& t) {
+  ++minibatches_;
+  const TrainState& st = t.state();
+  progress_.update(st.current.epoch, st.cursor, t.samples_per_epoch(),
+                   st.current.train_seconds > 0 ? st.current.train.count / st.current.train_seconds : 0.0,
+                   error_percent(st.current.train));
+  if (cfg_.checkpoint_every > 0 && minibatches_ % cfg_.checkpoint_every == 0) save();
+  limit_reached_ = cfg_.max_minibatches > 0 && minibatches_ >= cfg_.max_minibatches;
+  return agreed_signal() || limit_reached_ ? Next::Stop : Next::Continue;
+}
+
+int TrainSession::stop_now(bool saved) {
+  progress_.clear();
+  if (!saved) save();
+  const int sig = stop_signal_;
+  out_ << "# stopped by " << (sig ? (sig == SIGINT ? "SIGINT" : "SIGTERM") : "--max-minibatches") << " after "
+       << minibatches_ << " minibatches of this run (" << progress_text(trainer_.state()) << "); "
+       << (cfg_.checkpoint.empty() ? "no --checkpoint was given, nothing was saved"
+                                   : "checkpoint written to " + cfg_.checkpoint +
+                                         "; continue with: eqprop train --resume " + cfg_.checkpoint)
+       << std::endl;
+  return sig ? 128 + sig : 0;
+}
+
+void TrainSession::test() {
+  const auto t0 = std::chrono::steady_clock::now();
+  const StateStats test = trainer_.evaluate(data_.test, cfg_.test_steps, nullptr);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out_ << "test error " << error_percent(test) << "% (" << test.count << " examples, free phase of " << cfg_.test_steps
+       << " steps from zero states, " << seconds << " s)" << std::endl;
+  if (metrics_) metrics_->write(test_json(test, cfg_.test_steps, seconds));
+}
+
+int TrainSession::run() {
+  out_ << epoch_header(static_cast<int>(cfg_.hidden.size()) + 1) << std::endl;
+  while (trainer_.state().epochs_done < cfg_.epochs) {
+    const bool finished = trainer_.train_pass([&](const Trainer& t) { return after_minibatch(t); });
+    if (!finished) return stop_now(false);
+    progress_.clear();
+    const EpochStats& s = trainer_.finish_epoch();
+    out_ << epoch_line(s, data_.train.count) << std::endl;
+    if (metrics_) metrics_->write(epoch_json(s, data_.train.count));
+    save();
+    if (agreed_signal() || limit_reached_) return stop_now(true);
+  }
+  test();
+  return agreed_signal() ? 128 + stop_signal_ : 0;
+}
+
+}  // namespace eqprop

@@ -1,0 +1,127 @@
+#include "eqprop/dist/sharded.hpp"
+
+#include <cstring>
+
+#include "eqprop/ep/input_layer.hpp"
+
+namespace eqprop {
+
+void ShardedDistribution::check_resumed(const TrainState& st, const Dataset& train, const Dataset& valid) const {
+  const bool holds = cluster_.root() && st.has_particles;
+  cluster_.agree([&] {
+    if (holds) check_particle_counts(st, train, valid);
+  });
+}
+
+void ShardedDistribution::place_particles(TrainState& st, int train_count, int valid_count, bool restore) {
+  const auto sizes = st.cfg.layer_sizes();
+  const int R = cluster_.size(), me = cluster_.rank();
+  const int chunk = std::min(st.cfg.chunk, st.cfg.batch);
+  train_map_ = ShardMap::by_slot(st.order, st.cfg.batch, chunk, R);
+  valid_map_ = ShardMap::by_chunk(valid_count, st.cfg.eval_chunk, R);
+  (void)train_count;  // the order holds one entry per training example
+  if (cluster_.max(cluster_.root() && restore ? 1 : 0) == 0) {
+    st.train_particles = Particles(sizes, train_map_.counts[me]);
+    st.valid_particles = Particles(sizes, valid_map_.counts[me]);
+  } else if (R > 1) {
+    Particles t = scatter_particles(cluster_, train_map_, sizes, st.train_particles);
+    Particles v = scatter_particles(cluster_, valid_map_, sizes, st.valid_particles);
+    st.train_particles = std::move(t);
+    st.valid_particles = std::move(v);
+  }
+  plan_exchange(st.cfg, chunk, (st.cfg.batch + chunk - 1) / chunk);
+}
+
+void ShardedDistribution::reorder(TrainState& st) {
+  // Without persistent particles the shards hold zeros that nobody reads: they stay put.
+  if (cluster_.size() == 1 || !st.cfg.persistent_particles) return;
+  // Every rank drew the same order: each particle goes to the rank that now relaxes it.
+  ShardMap next = ShardMap::by_slot(st.order, st.cfg.batch, std::min(st.cfg.chunk, st.cfg.batch), cluster_.size());
+  st.train_particles = move_particles(cluster_, train_map_, next, st.cfg.layer_sizes(), st.train_particles);
+  train_map_ = std::move(next);
+}
+
+void ShardedDistribution::plan_exchange(const Config& cfg, int chunk, int chunks) {
+  const auto sizes = cfg.layer_sizes();
+  const int R = cluster_.size();
+  counts_.assign(R, 0);
+  offsets_.assign(R, 0);
+  const int buffers = cfg.nudging == Nudging::Symmetric ? 3 : 2;
+  int width = 0;
+  for (std::size_t k = 1; k < sizes.size(); ++k) width += sizes[k];
+  long total = 0;
+  for (int r = 0; r < R; ++r) {
+    const Share s = share_of(chunks, R, r);
+    const long rows = rows_of(s, chunk, cfg.batch).count;
+    const long bytes = rows * width * buffers * long(sizeof(float)) + long(s.count) * long(sizeof(StateStats));
+    counts_[r] = static_cast<int>(bytes);
+    offsets_[r] = static_cast<int>(total);
+    total += bytes;
+  }
+  exchange_bytes_ = R > 1 ? total : 0;
+  send_.assign(R > 1 ? std::size_t(counts_[cluster_.rank()]) : 0, 0);
+  recv_.assign(R > 1 ? std::size_t(total) : 0, 0);
+}
+
+void ShardedDistribution::exchange(Minibatch& mb, const Config& cfg, int chunk) {
+  const int R = cluster_.size(), B = cfg.batch;
+  if (R == 1) return;
+  const bool symmetric = cfg.nudging == Nudging::Symmetric;
+  std::vector<LayerStates<float>*> bufs{&mb.free, &mb.nudged};
+  if (symmetric) bufs.push_back(&mb.nudged2);
+  const int C = static_cast<int>(mb.chunk_stats.size());
+  // Rank r's rows and chunks; packing and unpacking walk the same order.
+  auto walk = [&](int r, char* p, bool pack) {
+    const Share s = share_of(C, R, r), rows = rows_of(s, chunk, B);
+    for (auto* b : bufs) {
+      for (std::size_t k = 1; k < b->h.size(); ++k) {
+        const int layer = static_cast<int>(k);
+        const std::size_t n = std::size_t(rows.count) * b->size(layer) * sizeof(float);
+        if (pack) std::memcpy(p, b->row(layer, rows.first), n); else std::memcpy(b->row(layer, rows.first), p, n);
+        p += n;
+      }
+    }
+    const std::size_t n = std::size_t(s.count) * sizeof(StateStats);
+    if (pack) std::memcpy(p, mb.chunk_stats.data() + s.first, n); else std::memcpy(mb.chunk_stats.data() + s.first, p, n);
+  };
+  walk(cluster_.rank(), send_.data(), true);
+  cluster_.allgather(send_.data(), static_cast<int>(send_.size()), recv_.data(), counts_, offsets_, 1);
+  for (int r = 0; r < R; ++r) {
+    if (r == cluster_.rank()) continue;
+    walk(r, recv_.data() + offsets_[r], false);
+    // The other ranks' part of h^a_1 - h^b_1, from the rows just received.
+    const Share rows = rows_of(share_of(C, R, r), chunk, B);
+    if (rows.count > 0) layer1_difference(mb.nudged, mb.phase_b(cfg.nudging), rows.first, rows.count, mb.diff1.data());
+  }
+}
+
+void ShardedDistribution::gather_stats(std::vector<StateStats>& parts) {
+  const int R = cluster_.size(), C = static_cast<int>(parts.size());
+  if (R == 1) return;
+  std::vector<int> counts(R), offsets(R);
+  for (int r = 0; r < R; ++r) {
+    const Share s = share_of(C, R, r);
+    counts[r] = s.count;
+    offsets[r] = s.first;
+  }
+  const Share mine = share_of(C, R, cluster_.rank());
+  cluster_.allgather(parts.data() + mine.first, mine.count, parts.data(), counts, offsets, sizeof(StateStats));
+}
+
+void ShardedDistribution::with_full_state(const TrainState& st,
+                                          const std::function<void(const TrainState&)>& f) const {
+  if (cluster_.size() == 1) {
+    f(st);
+    return;
+  }
+  const auto sizes = st.cfg.layer_sizes();
+  Particles t = gather_particles(cluster_, train_map_, sizes, st.train_particles);
+  Particles v = gather_particles(cluster_, valid_map_, sizes, st.valid_particles);
+  if (!cluster_.root()) return;
+  TrainState full = st;
+  full.train_particles = std::move(t);
+  full.valid_particles = std::move(v);
+  f(full);
+}
+
+}  // namespace eqprop

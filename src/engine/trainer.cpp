@@ -1,0 +1,272 @@
+// The Trainer's run of epochs and minibatches. One minibatch: the chunk tasks (minibatch.hpp),
+// the exchange hook, then the reducer. The chunks and the update's blocks depend only on the
+// configuration, never on the thread or process count, so neither changes the bits.
+#include "eqprop/engine/trainer.hpp"
+
+#include <tbb/global_control.h>
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+
+#include "eqprop/error.hpp"
+#include "eqprop/ep/dynamics.hpp"
+#include "eqprop/io/augment.hpp"
+#include "eqprop/engine/parallel.hpp"
+
+namespace eqprop {
+namespace {
+
+// Runs body(chunk_index, first_row, rows) as oneTBB tasks for the chunks of `share` (one
+// process's run of them) among the fixed chunks of `chunk` rows of [0, n).
+template <typename Body>
+void for_each_chunk_of(const Share& share, int n, int chunk, Body&& body) {
+  parallel_for_index(static_cast<std::size_t>(share.count), [&](std::size_t i) {
+    const int c = share.first + static_cast<int>(i), first = c * chunk;
+    body(c, first, std::min(chunk, n - first));
+  });
+}
+
+StateStats sum_in_order(const std::vector<StateStats>& parts) {
+  StateStats s;
+  for (const auto& p : parts) s += p;
+  return s;
+}
+
+std::string shape(const std::vector<int>& sizes) {
+  std::string s;
+  for (std::size_t i = 0; i < sizes.size(); ++i) s += (i ? "-" : "") + std::to_string(sizes[i]);
+  return s;
+}
+
+std::unique_ptr<Distribution> or_one_process(std::unique_ptr<Distribution> d) {
+  return d ? std::move(d) : std::make_unique<Distribution>();
+}
+
+}  // namespace
+
+void check_resume_architecture(const TrainState& state, const Config& cfg) {
+  if (state.net.sizes != cfg.layer_sizes()) {
+    throw ConfigError("--resume: the checkpoint holds a " + shape(state.net.sizes) +
+                      " network, the configuration asks for " + shape(cfg.layer_sizes()) + " (config key 'hidden')");
+  }
+}
+
+Trainer::Trainer(const Config& cfg, const Dataset& train, const Dataset& valid, std::unique_ptr<Distribution> dist)
+    : train_(train), valid_(valid), dist_(or_one_process(std::move(dist))) {
+  st_.cfg = cfg;
+  st_.rng = Rng(cfg.seed);
+  st_.net = glorot_network<float>(cfg.layer_sizes(), st_.rng);
+  st_.order.resize(train_.count);
+  std::iota(st_.order.begin(), st_.order.end(), 0);
+  dist_->place_particles(st_, train_.count, valid_.count, false);
+  allocate_buffers();
+}
+
+Trainer::Trainer(TrainState state, const Dataset& train, const Dataset& valid, std::unique_ptr<Distribution> dist)
+    : st_(std::move(state)), train_(train), valid_(valid), dist_(or_one_process(std::move(dist))) {
+  check_resume_architecture(st_, st_.cfg);
+  dist_->check_resumed(st_, train_, valid_);
+  if (st_.order.size() != std::size_t(train_.count)) {
+    if (st_.in_epoch) {
+      throw ConfigError("--resume: the checkpoint stopped inside an epoch over " + std::to_string(st_.order.size()) +
+                        " training examples, the run uses " + std::to_string(train_.count) +
+                        " (config key 'train-samples')");
+    }
+    st_.order.resize(train_.count);
+    std::iota(st_.order.begin(), st_.order.end(), 0);
+  }
+  dist_->place_particles(st_, train_.count, valid_.count, st_.has_particles);
+  st_.has_particles = true;
+  allocate_buffers();
+}
+
+void Trainer::allocate_buffers() {
+  const auto sizes = st_.cfg.layer_sizes();
+  const int cap = std::max(train_chunk(), st_.cfg.eval_chunk);
+  workspaces_ = tbb::enumerable_thread_specific<Workspace>([sizes, cap] { return Workspace(sizes, cap); });
+  mb_ = Minibatch(st_.cfg, train_chunk());
+  blocks_ = update_blocks(sizes);
+}
+
+void Trainer::begin_epoch() {
+  if (st_.cfg.shuffle) {
+    st_.rng.shuffle(st_.order);
+    dist_->reorder(st_);
+  }
+  st_.epoch_start = st_.net;
+  st_.current = EpochStats{};
+  st_.current.epoch = st_.epochs_done + 1;
+  st_.current.rel_change.assign(st_.net.layers(), 0.0);
+  st_.cursor = 0;
+  st_.in_epoch = true;
+}
+
+StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) {
+  const auto t_start = std::chrono::steady_clock::now();
+  const int B = st_.cfg.batch, chunk = train_chunk();
+  for (int i = 0; i < B; ++i) mb_.y[i] = train_.y[idx[i]];
+  refresh_top(top_, st_.net);
+  mb_.input.reset(B, st_.net.sizes[0]);
+  const Share mine = dist_->train_chunks(static_cast<int>(mb_.chunk_stats.size()));
+  const Share own = rows_of(mine, chunk, B);
+  // The rows other processes relax: their inputs enter this process's update all the same.
+  for (int i = 0; i < B; ++i)
+    if (i < own.first || i >= own.first + own.count) mb_.input.set_row(i, training_input(idx[i], i));
+  const bool persistent = st_.cfg.persistent_particles;
+  for_each_chunk_of(mine, B, chunk, [&](int c, int first, int rows) {
+    Workspace& ws = workspaces_.local();
+    // The chunk's inputs (with max-shift, moved copies) into its own rows of the minibatch.
+    for (int i = first; i < first + rows; ++i) mb_.input.set_row(i, training_input(idx[i], i));
+    if (persistent) {
+      for (int i = 0; i < rows; ++i) copy_rows(st_.train_particles, dist_->particle_row(idx[first + i]), ws.cur, i, 1);
+    } else {
+      ws.cur.zero();
+    }
+    relax_chunk(st_.net, top_, st_.cfg, beta_signed, c, first, rows, mb_, ws);
+    // The free phase's end state is the new particle (reference code: only the free phase is stored).
+    if (persistent)
+      for (int i = 0; i < rows; ++i) copy_rows(mb_.free, first + i, st_.train_particles, dist_->particle_row(idx[first + i]), 1);
+  });
+  dist_->exchange(mb_, st_.cfg, chunk);
+  const auto t_relaxed = std::chrono::steady_clock::now();
+  // Reducer: one synchronized update after every chunk has finished relaxing; its blocks touch
+  // disjoint parameters, one task each.
+  mb_.input.index_by_unit();
+  input_nonzeros_ += mb_.input.nonzeros();
+  input_samples_ += B;
+  const bool symmetric = st_.cfg.nudging == Nudging::Symmetric;
+  const float beta_diff = symmetric ? 2.f * beta_signed : beta_signed;
+  const std::vector<float>& alphas = epoch_alphas();
+  parallel_for_index(blocks_.size(), [&](std::size_t i) {
+    ep_update_block(st_.net, blocks_[i], mb_.input, mb_.nudged, mb_.phase_b(st_.cfg.nudging), B, alphas, beta_diff,
+                    mb_.diff1.data(), st_.cfg.weight_decay);
+  });
+  const auto t_end = std::chrono::steady_clock::now();
+  st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();
+  st_.current.update_seconds += std::chrono::duration<double>(t_end - t_relaxed).count();
+  return sum_in_order(mb_.chunk_stats);
+}
+
+const float* Trainer::training_input(std::int32_t example, int slot) {
+  if (st_.cfg.max_shift == 0) return train_.row(example);
+  float* out = mb_.shifted.data() + std::size_t(slot) * train_.width();
+  shift_image(train_.row(example), draw_shift(st_.cfg.seed, st_.epochs_done, example, st_.cfg.max_shift), out);
+  return out;
+}
+
+const std::vector<float>& Trainer::epoch_alphas() {
+  // Recomputed from the configuration and the epoch each time, so a resumed run gets the
+  // same rates; the power is taken in double and rounded once.
+  const double scale = std::pow(double(st_.cfg.lr_decay), double(st_.epochs_done));
+  alphas_now_.resize(st_.cfg.alphas.size());
+  for (std::size_t k = 0; k < alphas_now_.size(); ++k) alphas_now_[k] = static_cast<float>(st_.cfg.alphas[k] * scale);
+  return alphas_now_;
+}
+
+bool Trainer::train_pass(const std::function<Next(const Trainer&)>& after_minibatch) {
+  using clock = std::chrono::steady_clock;
+  if (!st_.in_epoch) begin_epoch();
+  const int B = st_.cfg.batch;
+  const int total = samples_per_epoch();
+  auto t0 = clock::now();
+  bool stop = false;
+  // As the reference code, a last partial minibatch is dropped.
+  while (!stop && st_.cursor + B <= total) {
+    // The reference code multiplies the stored beta by a fresh random sign each minibatch;
+    // a running product of i.i.d. signs is itself i.i.d. uniform, so drawing the sign is the same.
+    const float beta =
+        st_.cfg.beta_sign == BetaSign::Random ? st_.cfg.beta * static_cast<float>(st_.rng.sign()) : st_.cfg.beta;
+    const StateStats s = train_minibatch(st_.order.data() + st_.cursor, beta);
+    if (!std::isfinite(s.energy) || !std::isfinite(s.cost)) check_finite("free phase", true);
+    st_.current.train += s;
+    st_.cursor += B;
+    if (after_minibatch) {
+      const auto t1 = clock::now();
+      st_.current.train_seconds += std::chrono::duration<double>(t1 - t0).count();
+      t0 = t1;
+      stop = after_minibatch(*this) == Next::Stop;
+      t0 = clock::now();  // the caller's time (a checkpoint, say) is not training time
+    }
+  }
+  st_.current.train_seconds += std::chrono::duration<double>(clock::now() - t0).count();
+  return st_.cursor + B > total;
+}
+
+const EpochStats& Trainer::finish_epoch() {
+  using clock = std::chrono::steady_clock;
+  check_finite("after the epoch's updates", false);
+  EpochStats& e = st_.current;
+  const auto t0 = clock::now();
+  e.valid = evaluate(valid_, st_.cfg.n_free, st_.cfg.persistent_particles ? &st_.valid_particles : nullptr);
+  e.valid_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  e.seconds = e.train_seconds + e.valid_seconds;
+  e.threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  const int L = st_.net.layers();
+  e.rel_change.assign(L, 0.0);
+  for (int k = 1; k <= L; ++k) {
+    double d = 0;
+    const Network& a = st_.net;
+    const Network& b = st_.epoch_start;
+    for (std::size_t i = 0; i < a.W[k].size(); ++i) d += std::pow(double(a.W[k][i]) - b.W[k][i], 2);
+    for (std::size_t i = 0; i < a.b[k].size(); ++i) d += std::pow(double(a.b[k][i]) - b.b[k][i], 2);
+    const double n = layer_norm(b, k);
+    e.rel_change[k - 1] = n > 0 ? std::sqrt(d) / n : 0.0;
+  }
+  st_.curves.push_back(e);
+  ++st_.epochs_done;
+  st_.in_epoch = false;
+  st_.cursor = 0;
+  st_.epoch_start = Network{};  // only needed inside an epoch; keeps checkpoints small
+  return st_.curves.back();
+}
+
+EpochStats Trainer::train_epoch() {
+  train_pass();
+  return finish_epoch();
+}
+
+StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particles) {
+  const int chunk = st_.cfg.eval_chunk;
+  refresh_top(top_, st_.net);
+  std::vector<StateStats> parts((data.count + chunk - 1) / chunk);
+  const Share mine = dist_->eval_chunks(static_cast<int>(parts.size()));
+  const int base = mine.first * chunk;  // the first example of this process: particle row 0
+  for_each_chunk_of(mine, data.count, chunk, [&](int c, int first, int rows) {
+    Workspace& ws = workspaces_.local();
+    if (particles) {
+      copy_rows(*particles, first - base, ws.cur, 0, rows);
+    } else {
+      ws.cur.zero();
+    }
+    parts[c] = evaluate_chunk(st_.net, top_, st_.cfg.eps, steps, data, first, rows, ws);
+    if (particles) copy_rows(ws.cur, 0, *particles, first - base, rows);
+  });
+  dist_->gather_stats(parts);
+  const StateStats s = sum_in_order(parts);
+  if (!std::isfinite(s.energy)) check_finite("evaluation", true);
+  return s;
+}
+
+void Trainer::check_finite(const char* where, bool state_nonfinite) const {
+  const int bad = first_nonfinite_layer(st_.net);
+  if (bad == 0 && !state_nonfinite) return;
+  std::ostringstream os;
+  os << "training diverged in epoch " << st_.epochs_done + 1 << " (" << where << "): ";
+  if (bad > 0) {
+    os << "layer " << bad << " weights or bias hold NaN or infinity";
+  } else {
+    // Parameters are finite but the energy overflowed: name the layer with the largest weight.
+    int worst = 1;
+    double largest = 0;
+    for (int k = 1; k <= st_.net.layers(); ++k)
+      for (float v : st_.net.W[k])
+        if (std::abs(v) > largest) largest = std::abs(v), worst = k;
+    os << "the energy is not finite; layer " << worst << " has the largest weight, |w| = " << largest;
+  }
+  os << "; try smaller learning rates (alphas)";
+  throw DivergenceError(os.str());
+}
+
+}  // namespace eqprop

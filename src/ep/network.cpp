@@ -1,0 +1,50 @@
+#include "eqprop/ep/network.hpp"
+
+#include <cmath>
+
+namespace eqprop {
+
+template <typename T>
+NetworkT<T> glorot_network(const std::vector<int>& sizes, Rng& rng) {
+  NetworkT<T> net;
+  net.sizes = sizes;
+  const int L = net.layers();
+  net.W.resize(L + 1);
+  net.b.resize(L + 1);
+  for (int k = 0; k <= L; ++k) net.b[k].assign(sizes[k], T(0));
+  for (int k = 1; k <= L; ++k) {
+    const double limit = std::sqrt(6.0 / (sizes[k - 1] + sizes[k]));
+    auto& w = net.W[k];
+    w.resize(std::size_t(sizes[k - 1]) * sizes[k]);
+    for (auto& v : w) v = static_cast<T>((2.0 * rng.uniform01_double() - 1.0) * limit);
+  }
+  return net;
+}
+
+template <typename T>
+double layer_norm(const NetworkT<T>& net, int k) {
+  double s = 0;
+  for (T v : net.W[k]) s += double(v) * v;
+  for (T v : net.b[k]) s += double(v) * v;
+  return std::sqrt(s);
+}
+
+template <typename T>
+int first_nonfinite_layer(const NetworkT<T>& net) {
+  for (int k = 1; k <= net.layers(); ++k) {
+    for (T v : net.W[k])
+      if (!std::isfinite(v)) return k;
+    for (T v : net.b[k])
+      if (!std::isfinite(v)) return k;
+  }
+  return 0;
+}
+
+template NetworkT<float> glorot_network<float>(const std::vector<int>&, Rng&);
+template NetworkT<double> glorot_network<double>(const std::vector<int>&, Rng&);
+template double layer_norm(const NetworkT<float>&, int);
+template double layer_norm(const NetworkT<double>&, int);
+template int first_nonfinite_layer(const NetworkT<float>&);
+template int first_nonfinite_layer(const NetworkT<double>&);
+
+}  // namespace eqprop

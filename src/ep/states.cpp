@@ -1,0 +1,28 @@
+#include "eqprop/ep/states.hpp"
+
+#include <algorithm>
+
+namespace eqprop {
+
+template <typename T>
+LayerStates<T>::LayerStates(const std::vector<int>& sizes, int cap) : h(sizes.size()), capacity(cap) {
+  for (std::size_t k = 1; k < sizes.size(); ++k) h[k].assign(std::size_t(cap) * sizes[k], T(0));
+}
+
+template <typename T>
+void LayerStates<T>::zero() {
+  for (auto& v : h) std::fill(v.begin(), v.end(), T(0));
+}
+
+StateStats& StateStats::operator+=(const StateStats& o) {
+  energy += o.energy;
+  cost += o.cost;
+  errors += o.errors;
+  count += o.count;
+  return *this;
+}
+
+template struct LayerStates<float>;
+template struct LayerStates<double>;
+
+}  // namespace eqprop

@@ -1,0 +1,88 @@
+#include "eqprop/ep/update.hpp"
+
+
+#include <algorithm>
+
+#include "eqprop/kernels/blas.hpp"
+#include "eqprop/ep/input_layer.hpp"
+
+namespace eqprop {
+namespace {
+
+// Blocks per weight matrix: 12 divides evenly among 1, 2, 3, 4, 6 and 12 threads, so
+// the last task of the update is rarely left alone. A constant, never derived from the thread
+// count: the same GEMM calls (and so the same bits) happen whatever --threads is.
+constexpr int kBlocksPerLayer = 12;
+constexpr int kMinRows = 8;  // below this a GEMM call costs more than it computes
+// A block under 16 K weights costs less than the fork of a task: a narrow layer's W (500 x 10
+// in net1) is one block, so its update is two GEMM calls instead of 24.
+constexpr int kMinBlockWeights = 16384;
+
+}  // namespace
+
+std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes) {
+  std::vector<UpdateBlock> blocks;
+  for (std::size_t k = 1; k < sizes.size(); ++k) {
+    const int n_pre = sizes[k - 1];
+    const int by_size = static_cast<int>(std::min<long>(kBlocksPerLayer, long(n_pre) * sizes[k] / kMinBlockWeights));
+    const int count = std::max(1, std::min(by_size, n_pre / kMinRows));
+    const int rows = (n_pre + count - 1) / count;
+    for (int r0 = 0; r0 < n_pre; r0 += rows) blocks.push_back({int(k), r0, std::min(rows, n_pre - r0)});
+    blocks.push_back({int(k), 0, 0});
+  }
+  return blocks;
+}
+
+template <typename T>
+void ep_update_block(NetworkT<T>& net, const UpdateBlock& blk, const SparseInput<T>& x, const LayerStates<T>& a,
+                     const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff, const T* diff1,
+                     T weight_decay) {
+  const int k = blk.k, n_pre = net.sizes[k - 1], n_post = net.sizes[k];
+  const T c = alphas[k - 1] / (beta_diff * T(B));
+  const T keep = T(1) - alphas[k - 1] * weight_decay;  // the L2 shrink of this layer's weights
+  if (blk.m == 0) {
+    // Bias: sum over samples in sample order, in double so B terms keep their precision.
+    for (int j = 0; j < n_post; ++j) {
+      double s = 0;
+      for (int s_i = 0; s_i < B; ++s_i) s += double(a.row(k, s_i)[j]) - double(b.row(k, s_i)[j]);
+      net.b[k][j] += static_cast<T>(c * s);
+    }
+    return;
+  }
+  // Rows r0..r0+m of W are columns r0..r0+m of the [B x n_pre] pre-synaptic states.
+  T* W = net.W[k].data() + std::size_t(blk.r0) * n_post;  // [m x n_post] of [n_pre x n_post]
+  if (k == 1) {
+    // Every row shrinks, including the rows the sparse update does not touch.
+    if (weight_decay != T(0))
+      for (std::size_t j = 0; j < std::size_t(blk.m) * n_post; ++j) W[j] *= keep;
+    // The input is the same in both phases: x^T h^a - x^T h^b = x^T (h^a - h^b).
+    input_update(net, x, diff1, c, blk.r0, blk.r0 + blk.m);
+  } else {
+    gemm(Trans::Yes, Trans::No, blk.m, n_post, B, c, a.h[k - 1].data() + blk.r0, n_pre, a.h[k].data(), n_post,
+         keep, W, n_post);  // keep == 1 without weight decay
+    gemm(Trans::Yes, Trans::No, blk.m, n_post, B, -c, b.h[k - 1].data() + blk.r0, n_pre, b.h[k].data(), n_post,
+         T(1), W, n_post);
+  }
+}
+
+template <typename T>
+void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const SparseInput<T>& x,
+               const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
+               const T* diff1, T weight_decay) {
+  for (const UpdateBlock& blk : blocks) ep_update_block(net, blk, x, a, b, B, alphas, beta_diff, diff1, weight_decay);
+}
+
+template void ep_update_block(NetworkT<float>&, const UpdateBlock&, const SparseInput<float>&,
+                              const LayerStates<float>&, const LayerStates<float>&, int, const std::vector<float>&,
+                              float, const float*, float);
+template void ep_update_block(NetworkT<double>&, const UpdateBlock&, const SparseInput<double>&,
+                              const LayerStates<double>&, const LayerStates<double>&, int, const std::vector<double>&,
+                              double, const double*, double);
+template void ep_update(NetworkT<float>&, const std::vector<UpdateBlock>&, const SparseInput<float>&,
+                        const LayerStates<float>&, const LayerStates<float>&, int, const std::vector<float>&, float,
+                        const float*, float);
+template void ep_update(NetworkT<double>&, const std::vector<UpdateBlock>&, const SparseInput<double>&,
+                        const LayerStates<double>&, const LayerStates<double>&, int, const std::vector<double>&,
+                        double, const double*, double);
+
+}  // namespace eqprop

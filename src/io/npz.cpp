@@ -1,0 +1,132 @@
+#include "eqprop/io/npz.hpp"
+
+#include <zlib.h>
+
+#include <cstdint>
+#include <cstring>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "eqprop/error.hpp"
+
+namespace eqprop {
+namespace {
+
+void put(std::string& s, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+std::uint64_t get(const std::string& s, std::size_t at, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= std::uint64_t(static_cast<unsigned char>(s[at + i])) << (8 * i);
+  return v;
+}
+
+// .npy format 1.0: magic, version, header length, a Python dict literal padded with spaces
+// so that the data starts on a 64-byte boundary, then the raw little-endian floats.
+std::string npy_bytes(const NpyArray& a) {
+  std::string shape = "(";
+  for (std::size_t i = 0; i < a.shape.size(); ++i) shape += std::to_string(a.shape[i]) + (a.shape.size() == 1 ? "," : i + 1 < a.shape.size() ? ", " : "");
+  shape += ")";
+  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+  const std::size_t unpadded = 10 + dict.size() + 1;
+  dict.append((64 - unpadded % 64) % 64, ' ');
+  dict.push_back('\n');
+  std::string out = "\x93NUMPY";
+  out.push_back(1);
+  out.push_back(0);
+  put(out, dict.size(), 2);
+  out += dict;
+  out.append(reinterpret_cast<const char*>(a.data.data()), a.data.size() * sizeof(float));
+  return out;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw InputError("npz file '" + path + "': " + what);
+}
+
+}  // namespace
+
+void write_npz(const std::string& path, const std::vector<NpyArray>& arrays) {
+  std::string zip, central;
+  for (const auto& a : arrays) {
+    const std::string name = a.name + ".npy";
+    const std::string body = npy_bytes(a);
+    const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()));
+    const std::size_t offset = zip.size();
+    // Local file header: stored (method 0), DOS date 1980-01-01.
+    put(zip, 0x04034b50, 4); put(zip, 20, 2); put(zip, 0, 2); put(zip, 0, 2); put(zip, 0, 2); put(zip, 0x21, 2);
+    put(zip, crc, 4); put(zip, body.size(), 4); put(zip, body.size(), 4); put(zip, name.size(), 2); put(zip, 0, 2);
+    zip += name;
+    zip += body;
+    // Its central directory entry.
+    put(central, 0x02014b50, 4); put(central, 20, 2); put(central, 20, 2); put(central, 0, 2); put(central, 0, 2);
+    put(central, 0, 2); put(central, 0x21, 2); put(central, crc, 4); put(central, body.size(), 4);
+    put(central, body.size(), 4); put(central, name.size(), 2); put(central, 0, 2); put(central, 0, 2);
+    put(central, 0, 2); put(central, 0, 2); put(central, 0, 4); put(central, offset, 4);
+    central += name;
+  }
+  const std::size_t cd_offset = zip.size();
+  zip += central;
+  put(zip, 0x06054b50, 4); put(zip, 0, 2); put(zip, 0, 2); put(zip, arrays.size(), 2); put(zip, arrays.size(), 2);
+  put(zip, central.size(), 4); put(zip, cd_offset, 4); put(zip, 0, 2);
+  if (zip.size() >= (std::uint64_t(1) << 32)) fail(path, "larger than 4 GiB (zip64 is not supported)");
+
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) fail(path, "cannot create '" + tmp + "'");
+    out.write(zip.data(), static_cast<std::streamsize>(zip.size()));
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      fail(path, "writing '" + tmp + "' failed");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    fail(path, "renaming '" + tmp + "' failed");
+  }
+}
+
+std::vector<NpyArray> read_npz(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open");
+  const std::string z((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<NpyArray> out;
+  std::size_t at = 0;
+  while (at + 30 <= z.size() && get(z, at, 4) == 0x04034b50) {
+    if (get(z, at + 8, 2) != 0) fail(path, "compressed entries are not supported");
+    const std::size_t size = get(z, at + 18, 4), name_len = get(z, at + 26, 2), extra = get(z, at + 28, 2);
+    const std::size_t body_at = at + 30 + name_len + extra;
+    if (body_at + size > z.size()) fail(path, "truncated entry");
+    std::string name = z.substr(at + 30, name_len);
+    const std::string body = z.substr(body_at, size);
+    if (name.size() < 4 || name.substr(name.size() - 4) != ".npy" || body.compare(0, 6, "\x93NUMPY") != 0)
+      fail(path, "entry '" + name + "' is not a .npy array");
+    const std::size_t hlen = get(body, 8, 2);
+    const std::string dict = body.substr(10, hlen);
+    if (dict.find("'descr': '<f4'") == std::string::npos || dict.find("'fortran_order': False") == std::string::npos)
+      fail(path, "entry '" + name + "' is not a C-order float32 array");
+    NpyArray a;
+    a.name = name.substr(0, name.size() - 4);
+    const std::size_t open = dict.find('(', dict.find("'shape'")), close = dict.find(')', open);
+    std::istringstream dims(dict.substr(open + 1, close - open - 1));
+    std::size_t total = 1;
+    for (std::string d; std::getline(dims, d, ',');) {
+      if (d.find_first_not_of(' ') == std::string::npos) continue;
+      a.shape.push_back(std::stoul(d));
+      total *= a.shape.back();
+    }
+    if (10 + hlen + total * sizeof(float) != body.size()) fail(path, "entry '" + name + "' has the wrong size");
+    a.data.resize(total);
+    std::memcpy(a.data.data(), body.data() + 10 + hlen, total * sizeof(float));
+    out.push_back(std::move(a));
+    at = body_at + size;
+  }
+  if (out.empty()) fail(path, "no arrays found (not an npz file?)");
+  return out;
+}
+
+}  // namespace eqprop

@@ -1,0 +1,147 @@
+#include "eqprop/kernels/sparse_input.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <stdexcept>
+
+#include "eqprop/kernels/clones.hpp"
+#include "eqprop/kernels/row_kernels.hpp"
+
+
+namespace eqprop {
+
+template <typename T>
+void SparseInput<T>::reset(int rows, int n0) {
+  rows_ = rows;
+  n0_ = n0;
+  row_count_.assign(rows, 0);
+  const std::size_t all = std::size_t(rows) * n0;
+  if (row_unit_.size() < all) {
+    row_unit_.resize(all);
+    row_value_.resize(all);
+  }
+  unit_start_.clear();
+}
+
+template <typename T>
+void SparseInput<T>::set_row(int i, const T* x_row) {
+  // Branch-free: every value is written and the cursor moves past the nonzero ones. About a
+  // fifth of MNIST's pixels are nonzero, in no order a branch predictor could learn.
+  int* unit = row_unit_.data() + row_begin(i);
+  T* value = row_value_.data() + row_begin(i);
+  int n = 0;
+  for (int u = 0; u < n0_; ++u) {
+    unit[n] = u;
+    value[n] = x_row[u];
+    n += x_row[u] != T(0);
+  }
+  row_count_[i] = n;
+}
+
+template <typename T>
+void SparseInput<T>::assign(const T* x, int rows, int n0) {
+  reset(rows, n0);
+  for (int i = 0; i < rows; ++i) set_row(i, x + std::size_t(i) * n0);
+}
+
+template <typename T>
+long SparseInput<T>::nonzeros() const {
+  long n = 0;
+  for (int i = 0; i < rows_; ++i) n += row_count_[i];
+  return n;
+}
+
+template <typename T>
+void SparseInput<T>::index_by_unit() {
+  unit_start_.assign(std::size_t(n0_) + 1, 0);
+  for (int i = 0; i < rows_; ++i)
+    for (int e = 0; e < row_count_[i]; ++e) ++unit_start_[row_unit_[row_begin(i) + e] + 1];
+  for (int u = 0; u < n0_; ++u) unit_start_[u + 1] += unit_start_[u];
+  // Visiting the samples in order leaves each unit's entries in sample order.
+  unit_sample_.resize(unit_start_[n0_]);
+  unit_value_.resize(unit_start_[n0_]);
+  cursor_.assign(unit_start_.begin(), unit_start_.end() - 1);
+  for (int i = 0; i < rows_; ++i) {
+    for (int e = 0; e < row_count_[i]; ++e) {
+      const std::size_t at = row_begin(i) + e;
+      const int slot = cursor_[row_unit_[at]]++;
+      unit_sample_[slot] = i;
+      unit_value_[slot] = row_value_[at];
+    }
+  }
+}
+
+namespace {
+
+constexpr int kBlockColumns = 64;
+
+// The two kernels below are short loops over a row of W_1, limited by loads and stores:
+// compiled per x86-64 level (clones.hpp).
+
+template <typename T>
+EQPROP_KERNEL void drive_kernel(const SparseInput<T>& x, int first, int rows, const T* W, const T* bias, int n1, T* drive1,
+                         int col0, int cols) {
+  for (int i = first; i < first + rows; ++i) {
+    T* out = drive1 + std::size_t(i) * n1 + col0;
+    std::memcpy(out, bias + col0, std::size_t(cols) * sizeof(T));
+    add_scaled_rows(out, cols, W + col0, std::size_t(n1), x.row_unit().data() + x.row_begin(i),
+                    x.row_value().data() + x.row_begin(i), x.row_count(i));
+  }
+}
+
+// W_1 row u += c * sum_i x[i][u] diff1[i]: the same loop with the sample's row of diff1 in
+// place of a row of W_1, and the values scaled by c first.
+template <typename T>
+EQPROP_KERNEL void update_kernel(const SparseInput<T>& x, const T* diff1, T c, T* W, int n1, int r0, int r1) {
+  const auto& start = x.unit_start();
+  constexpr int kStep = 64;  // entries scaled at a time (a unit has one per sample at most)
+  T scaled[kStep];
+  const int* sample = x.unit_sample().data();
+  const T* value = x.unit_value().data();
+  for (int u = r0; u < r1; ++u) {
+    T* out = W + std::size_t(u) * n1;
+    for (int e = start[u]; e < start[u + 1]; e += kStep) {
+      const int count = std::min(kStep, start[u + 1] - e);
+      for (int q = 0; q < count; ++q) scaled[q] = c * value[e + q];
+      add_scaled_rows(out, n1, diff1, std::size_t(n1), sample + e, scaled, count);
+    }
+  }
+}
+
+template <typename T>
+void check_indexed(const SparseInput<T>& x) {
+  if (x.unit_start().size() != std::size_t(x.units()) + 1)
+    throw std::logic_error("sparse_outer_update: the input has no by-unit index (index_by_unit)");
+}
+
+}  // namespace
+
+// The public entry points are the clones themselves (clones.hpp), one per scalar type.
+// Column blocks of W1 of kBlockColumns (a multiple of 16 floats: whole AVX-512 vectors): 784
+// rows of one block are 200 KB, which the L2 cache holds while every row of x reads it.
+EQPROP_CLONES void sparse_drive(const SparseInput<float>& x, int first, int rows, const float* W1, const float* b1,
+                                int n1, float* drive1) {
+  for (int c0 = 0; c0 < n1; c0 += kBlockColumns)
+    drive_kernel(x, first, rows, W1, b1, n1, drive1, c0, std::min(kBlockColumns, n1 - c0));
+}
+EQPROP_CLONES void sparse_drive(const SparseInput<double>& x, int first, int rows, const double* W1, const double* b1,
+                                int n1, double* drive1) {
+  for (int c0 = 0; c0 < n1; c0 += kBlockColumns)
+    drive_kernel(x, first, rows, W1, b1, n1, drive1, c0, std::min(kBlockColumns, n1 - c0));
+}
+EQPROP_CLONES void sparse_outer_update(const SparseInput<float>& x, const float* diff1, float c, float* W1, int n1,
+                                       int r0, int r1) {
+  check_indexed(x);
+  update_kernel(x, diff1, c, W1, n1, r0, r1);
+}
+EQPROP_CLONES void sparse_outer_update(const SparseInput<double>& x, const double* diff1, double c, double* W1,
+                                       int n1, int r0, int r1) {
+  check_indexed(x);
+  update_kernel(x, diff1, c, W1, n1, r0, r1);
+}
+
+template class SparseInput<float>;
+template class SparseInput<double>;
+
+}  // namespace eqprop
