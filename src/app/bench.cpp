@@ -1,4 +1,6 @@
-#include "eqprop/app/bench.hpp"
+// The `bench` command: a fixed amount of training and evaluation on real MNIST, reported as
+// 'key value' lines (samples/s, achieved GFLOP/s, a plain sgemm GFLOP/s for scale).
+#include "eqprop/app/commands.hpp"
 #include "eqprop/app/runtime.hpp"
 
 #include <algorithm>
@@ -22,8 +24,9 @@ void line(std::ostream& out, const char* key, double v, const char* note = "") {
   std::snprintf(buf, sizeof buf, "%-26s %.6g%s%s", key, v, *note ? "  # " : "", note);
   out << buf << "\n";
 }
-}  // namespace
 
+// Aggregate rate of `threads` single-threaded n x n x n sgemms running at once (one per core:
+// the machine's sgemm-rate limit for that many cores), best of `repeats`.
 double sgemm_gflops(int n, int repeats, int threads) {
   blas_single_threaded();
   struct Operands {
@@ -55,19 +58,13 @@ double sgemm_gflops(int n, int repeats, int threads) {
   return best;
 }
 
-void run_bench(const Config& cfg, std::ostream& out) {
-  // The bench times evaluation on the validation split, which train-on-all does not have.
-  if (cfg.train_on_all) throw ConfigError("config key 'train-on-all': bench needs the validation split; leave it false");
-  check_memory(cfg);
-  const int threads = cfg.threads;
-  const ThreadSetup thread_setup(threads);
-  const Splits data = load_splits(cfg);
-  Trainer trainer(cfg, data.train, data.valid);
-  out << "# eqprop bench: layers";
-  for (int n : cfg.layer_sizes()) out << ' ' << n;
-  out << ", batch " << cfg.batch << ", chunk " << trainer.train_chunk() << ", eval-chunk " << cfg.eval_chunk
-      << ", threads " << threads << ", steps " << cfg.n_free << "+" << cfg.n_nudged << " ("
-      << to_string(cfg.nudging) << ")\n";
+// The timed passes' figures: medians of three.
+struct BenchFigures {
+  int trained = 0;
+  double train_rate = 0, eval_rate = 0, relax_share = 0, update_share = 0, input_units = 0;
+};
+
+BenchFigures measure(const Config& cfg, const Splits& data, Trainer& trainer) {
   // One untimed pass warms caches and each thread's workspace; then the median of three
   // timed passes, since a shared machine's speed drifts from second to second.
   trainer.train_epoch();
@@ -80,14 +77,20 @@ void run_bench(const Config& cfg, std::ostream& out) {
     std::sort(v.begin(), v.end());
     return v[1];
   };
-  const int trained = (data.train.count / cfg.batch) * cfg.batch;
-  const double train_rate = median([&](const EpochStats& e) { return trained / e.train_seconds; });
-  const double eval_rate = median([&](const EpochStats& e) { return data.valid.count / e.valid_seconds; });
-  const double relax_share = median([](const EpochStats& e) { return e.relax_seconds / e.train_seconds; });
-  const double update_share = median([](const EpochStats& e) { return e.update_seconds / e.train_seconds; });
+  BenchFigures f;
+  f.trained = (data.train.count / cfg.batch) * cfg.batch;
+  f.train_rate = median([&](const EpochStats& e) { return f.trained / e.train_seconds; });
+  f.eval_rate = median([&](const EpochStats& e) { return data.valid.count / e.valid_seconds; });
+  f.relax_share = median([](const EpochStats& e) { return e.relax_seconds / e.train_seconds; });
+  f.update_share = median([](const EpochStats& e) { return e.update_seconds / e.train_seconds; });
   // The input products run over the nonzero inputs only: count what they computed.
-  const double input_units =
-      double(trainer.input_nonzeros() - nonzeros0) / double(trainer.input_samples() - samples0);
+  f.input_units = double(trainer.input_nonzeros() - nonzeros0) / double(trainer.input_samples() - samples0);
+  return f;
+}
+
+void report(std::ostream& out, const Config& cfg, const Splits& data, const Trainer& trainer, const BenchFigures& f) {
+  const int threads = cfg.threads, trained = f.trained;
+  const double train_rate = f.train_rate, eval_rate = f.eval_rate, input_units = f.input_units;
   const double train_flops = train_flops_per_sample(cfg, input_units);
   const double dense_flops = train_flops_per_sample(cfg), eval_flops = eval_flops_per_sample(cfg, cfg.n_free);
   line(out, "threads", threads);
@@ -96,12 +99,12 @@ void run_bench(const Config& cfg, std::ostream& out) {
   line(out, "train_samples", trained);
   line(out, "train_samples_per_second", train_rate);
   line(out, "train_input_units", input_units, "mean nonzero inputs per sample (of 784)");
-  line(out, "train_mflop_per_sample", train_flops / 1e6, "products computed, formula in include/eqprop/flops.hpp");
+  line(out, "train_mflop_per_sample", train_flops / 1e6, "products computed, formula in include/eqprop/ep/flops.hpp");
   line(out, "train_gflops", train_rate * train_flops / 1e9, "from the products computed");
   line(out, "train_dense_mflop_per_sample", dense_flops / 1e6, "the algorithm's count, all 784 inputs");
   line(out, "train_dense_gflops", train_rate * dense_flops / 1e9, "the work done per second, dense count");
-  line(out, "train_relax_share", relax_share, "of training time in x W_1 and the free and nudged phases");
-  line(out, "train_update_share", update_share, "of training time in the reducer");
+  line(out, "train_relax_share", f.relax_share, "of training time in x W_1 and the free and nudged phases");
+  line(out, "train_update_share", f.update_share, "of training time in the reducer");
   line(out, "eval_samples", data.valid.count);
   line(out, "eval_samples_per_second", eval_rate);
   line(out, "eval_gflops", eval_rate * eval_flops / 1e9);
@@ -111,6 +114,28 @@ void run_bench(const Config& cfg, std::ostream& out) {
   line(out, "sgemm_gflops_all_threads", sgemm_all, "one such sgemm per thread at once, best of 5");
   line(out, "train_share_of_sgemm_limit", train_rate * dense_flops / 1e9 / sgemm_all,
        "dense-count GFLOP/s over the all-thread sgemm rate");
+}
+
+}  // namespace
+
+int run_bench(const Words& args, std::ostream& out, std::ostream&, const Runtime&) {
+  const TrainArgs a = parse_train_args(args, Command::Bench);
+  if (a.help) return out << help_text(Command::Bench), 0;
+  const Config& cfg = a.cfg;
+  if (a.dump_config) return out << format_config(cfg), 0;
+  // The bench times evaluation on the validation split, which train-on-all does not have.
+  if (cfg.train_on_all) throw ConfigError("config key 'train-on-all': bench needs the validation split; leave it false");
+  check_memory(cfg);
+  const ThreadSetup thread_setup(cfg.threads);
+  const Splits data = load_splits(cfg);
+  Trainer trainer(cfg, data.train, data.valid);
+  out << "# eqprop bench: layers";
+  for (int n : cfg.layer_sizes()) out << ' ' << n;
+  out << ", batch " << cfg.batch << ", chunk " << trainer.train_chunk() << ", eval-chunk " << cfg.eval_chunk
+      << ", threads " << cfg.threads << ", steps " << cfg.n_free << "+" << cfg.n_nudged << " ("
+      << to_string(cfg.nudging) << ")\n";
+  report(out, cfg, data, trainer, measure(cfg, data, trainer));
+  return 0;
 }
 
 }  // namespace eqprop

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "eqprop/error.hpp"
+#include "eqprop/app/commands.hpp"
 
 namespace po = boost::program_options;
 
@@ -302,40 +303,17 @@ FileArgs parse_file_args(const std::vector<std::string>& args, Command cmd) {
 }
 
 std::string help_text(Command cmd) {
-  RawOptions r;
+  const CommandEntry& entry = command_entry(cmd);
   std::ostringstream os;
-  if (cmd == Command::Train) {
-    os << "usage: eqprop train [--config FILE] [options]\n\n"
-       << "Trains a layered Hopfield network on MNIST with Equilibrium Propagation\n"
-       << "(Scellier & Bengio 2017). Defaults are the paper's net1; see configs/.\n\n";
-  } else if (cmd == Command::Bench) {
-    os << "usage: eqprop bench [--config FILE] [options]\n\n"
-       << "Trains passes over the first --train-samples training images, each followed by an\n"
-       << "evaluation of --valid-samples validation images: one untimed warm-up pass, then\n"
-       << "three timed ones whose median it prints as one 'key value' line per measure:\n"
-       << "training and evaluation samples/s, achieved GFLOP/s (from an exact count of the\n"
-       << "multiply-adds of the step) and a plain single-thread sgemm GFLOP/s for comparison.\n\n";
-  }
+  os << "usage: " << entry.usage << "\n\n" << entry.about << "\n\n";
   if (cmd == Command::Train || cmd == Command::Bench) {
+    RawOptions r;
     os << make_options(r, defaults(cmd), cmd);
   } else if (cmd == Command::Eval) {
     EvalArgs a;
-    os << "usage: eqprop eval --checkpoint PATH [--split train|valid|test] [--threads N]\n\n"
-       << "Error rate, mean energy and cost of a saved model on a split. The training and\n"
-       << "validation splits start from their saved particles when the checkpoint has them\n"
-       << "(as training does); the test split, or --from-zero, starts from zero states.\n\n"
-       << eval_options(a);
+    os << eval_options(a);
   } else {
     FileArgs a;
-    if (cmd == Command::Info) {
-      os << "usage: eqprop info PATH\n\n"
-         << "Format version, configuration, progress, training curves and tensor shapes of a\n"
-         << "checkpoint (the data set is not read).\n\n";
-    } else {
-      os << "usage: eqprop export PATH --npz OUT.npz\n\n"
-         << "Weights and biases as a NumPy .npz archive of float32 arrays W1..WL ([n_{k-1} x n_k])\n"
-         << "and b0..bL: numpy.load('OUT.npz')['W1']; with --particles also the saved particles.\n\n";
-    }
     os << file_options(a, cmd);
   }
   return os.str();

@@ -16,18 +16,6 @@
 #include "eqprop/app/commands.hpp"
 #include "eqprop/app/runtime.hpp"
 
-namespace {
-const char* kUsage =
-    "usage: eqprop <command> [options]   (eqprop <command> --help for each)\n\n"
-    "commands:\n"
-    "  train    train a network with Equilibrium Propagation, with checkpoints and resume\n"
-    "  eval     error, energy and cost of a saved model on a split\n"
-    "  info     what a checkpoint holds: configuration, progress, curves, tensor shapes\n"
-    "  export   weights and biases of a checkpoint as a NumPy .npz archive\n"
-    "  bench    measure training and evaluation speed on MNIST\n\n"
-    "eqprop --version prints the version.\n";
-}
-
 int main(int argc, char** argv) {
   eqprop::Runtime rt;
   try {
@@ -40,7 +28,7 @@ int main(int argc, char** argv) {
   const eqprop::Processes* cluster = rt.processes.get();
   const bool speaks = cluster->root();
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    if (speaks) (args.empty() ? std::cerr : std::cout) << kUsage;
+    if (speaks) (args.empty() ? std::cerr : std::cout) << eqprop::program_usage();
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version" || args[0] == "-V" || args[0] == "version") {
@@ -59,17 +47,16 @@ int main(int argc, char** argv) {
     return code;
   };
   try {
-    if (args[0] == "train") return eqprop::run_train(rest, std::cout, std::cerr, rt);
-    if (cluster->size() > 1) {
+    const eqprop::CommandEntry* command = eqprop::find_command(args[0]);
+    if (!command) {
+      if (speaks) std::cerr << "eqprop: unknown command '" << args[0] << "'\n" << eqprop::program_usage();
+      return 2;
+    }
+    if (!command->across_ranks && cluster->size() > 1) {
       if (speaks) std::cerr << "eqprop: error: only 'train' runs across MPI ranks; run '" << args[0] << "' as one process\n";
       return 2;
     }
-    if (args[0] == "bench") return eqprop::run_bench_command(rest, std::cout);
-    if (args[0] == "eval") return eqprop::run_eval(rest, std::cout);
-    if (args[0] == "info") return eqprop::run_info(rest, std::cout);
-    if (args[0] == "export") return eqprop::run_export(rest, std::cout);
-    std::cerr << "eqprop: unknown command '" << args[0] << "'\n" << kUsage;
-    return 2;
+    return command->run(rest, std::cout, std::cerr, rt);
   } catch (const eqprop::RankError& e) {
     if (speaks) std::cerr << "eqprop: error: " << e.what() << "\n";
     return e.code;

@@ -1,0 +1,45 @@
+// The `info` command: what a checkpoint holds (configuration, progress, tensors, curves).
+#include <ostream>
+
+#include "eqprop/io/checkpoint.hpp"
+#include "eqprop/io/metrics.hpp"
+#include "eqprop/app/commands.hpp"
+
+namespace eqprop {
+namespace {
+// "examples x (n_1, ..., n_L)". The widths come from the network: a split with no examples
+// (the validation particles of a --train-on-all run) has capacity 0, and s.size(k) would
+// divide by it.
+std::string shape_of(const LayerStates<float>& s, const std::vector<int>& sizes) {
+  std::string out = std::to_string(s.capacity) + " x (";
+  for (std::size_t k = 1; k < sizes.size(); ++k) out += (k > 1 ? ", " : "") + std::to_string(sizes[k]);
+  return out + ")";
+}
+}  // namespace
+
+int run_info(const Words& args, std::ostream& out, std::ostream&, const Runtime&) {
+  const FileArgs a = parse_file_args(args, Command::Info);
+  if (a.help) return out << help_text(Command::Info), 0;
+  CheckpointInfo info;
+  const TrainState st = load_checkpoint(a.checkpoint, &info);
+  out << "checkpoint " << a.checkpoint << ": format version " << info.format << ", " << info.payload_bytes
+      << " payload bytes, " << (info.has_particles ? "with particles" : "model only (no particles)") << "\n";
+  out << "progress: " << st.epochs_done << " of " << st.cfg.epochs << " epochs done";
+  if (st.in_epoch) out << "; inside epoch " << st.epochs_done + 1 << " at sample " << st.cursor << " of " << st.order.size();
+  out << "\n\nconfiguration:\n" << format_config(st.cfg) << "\ntensors (float32, row-major):\n";
+  for (int k = 1; k <= st.net.layers(); ++k)
+    out << "  W" << k << "  " << st.net.sizes[k - 1] << " x " << st.net.sizes[k] << "\n";
+  for (int k = 0; k <= st.net.layers(); ++k) out << "  b" << k << "  " << st.net.sizes[k] << "\n";
+  if (info.has_particles) {
+    out << "  train particles  " << shape_of(st.train_particles, st.net.sizes) << "\n"
+        << "  valid particles  " << shape_of(st.valid_particles, st.net.sizes) << "\n";
+  }
+  out << "\ntraining curves:\n";
+  if (st.curves.empty()) out << "  (no finished epoch)\n";
+  else out << epoch_header(st.net.layers()) << "\n";
+  const int train_count = static_cast<int>(st.order.size());
+  for (const auto& e : st.curves) out << epoch_line(e, train_count) << "\n";
+  return 0;
+}
+
+}  // namespace eqprop
