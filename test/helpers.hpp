@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "eqprop/kernels/narrow_layer.hpp"
 #include "eqprop/ep/network.hpp"
 #include "eqprop/ep/reference.hpp"
 
@@ -107,6 +108,13 @@ inline Net random_net(const std::vector<int>& sizes, std::uint64_t seed, double 
     }
   }
   return n;
+}
+
+// top = the copies of net's W_L that the narrow loops read.
+template <typename T>
+void refresh_top(eqprop::NarrowTop<T>& top, const eqprop::NetworkT<T>& net) {
+  const int L = net.layers();
+  top.refresh(net.W[L].data(), net.sizes[L - 1], net.sizes[L]);
 }
 
 // Directory of the real MNIST files, from the environment the meson test sets.

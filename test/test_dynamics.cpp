@@ -65,9 +65,10 @@ double relax_vs_reference(int steps, double beta, bool narrow = false,
   std::vector<T> drive1(std::size_t(rows) * sizes[1]);
   eqprop::clamped_drive(tnet, x.data(), rows, drive1.data());
   eqprop::NarrowTop<T> top;
-  eqprop::refresh_top(top, tnet);
+  test::refresh_top(top, tnet);
   REQUIRE(top.active());  // every output layer here is narrow
-  eqprop::relax(tnet, drive1.data(), cur, nxt, rows, steps, T(0.5), T(beta), labels.data(), narrow ? &top : nullptr);
+  const eqprop::Layers<T> layers(tnet, /*fast=*/true);  // the output layer's products in the narrow loops
+  eqprop::relax(tnet, drive1.data(), cur, nxt, rows, steps, T(0.5), T(beta), labels.data(), narrow ? &layers : nullptr);
   double worst = 0;
   for (int i = 0; i < rows; ++i) {
     State s = ref[i];
@@ -165,4 +166,28 @@ TEST_CASE("with a small eps the free phase lowers E at every step and converges"
   }
   CHECK(monotone);
   CHECK(last_step <= 1e-12);
+}
+
+TEST_CASE("the layer-kind registry makes dense layers and names an unknown kind") {
+  const eqprop::NetworkT<float> net = [] {
+    eqprop::Rng rng(3);
+    return eqprop::glorot_network<float>({12, 7, 5}, rng);
+  }();
+  const auto dense = eqprop::make_layer_kind<float>("dense", net, 2, true);
+  CHECK(dense->name() == "dense");
+  CHECK_THROWS_WITH_AS(eqprop::make_layer_kind<float>("conv", net, 1, true), "unknown layer kind 'conv'",
+                       std::invalid_argument);
+  // The kind's bottom-up product is h W_2 (bias excluded), the narrow loops or sgemm alike.
+  eqprop::Layers<float> fast(net, true), plain(net, false);
+  std::vector<float> h(2 * 7), a(2 * 5, 0.f), b(2 * 5, 0.f);
+  for (std::size_t i = 0; i < h.size(); ++i) h[i] = float(i % 5) / 4.f;
+  fast[2].up(net, 2, h.data(), a.data());
+  plain[2].up(net, 2, h.data(), b.data());
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 5; ++j) {
+      double want = 0;
+      for (int k = 0; k < 7; ++k) want += double(h[i * 7 + k]) * net.W[2][k * 5 + j];
+      CHECK(a[i * 5 + j] == doctest::Approx(want).epsilon(1e-5));
+      CHECK(b[i * 5 + j] == doctest::Approx(want).epsilon(1e-5));
+    }
 }

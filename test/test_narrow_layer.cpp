@@ -47,7 +47,7 @@ void check_against_gemm(double tolerance) {
   net.W[1] = uniform<T>(std::size_t(5) * n, g, -1, 1);
   net.W[2] = uniform<T>(std::size_t(n) * m, g, -0.5, 0.5);
         eqprop::NarrowTop<T> top;
-        eqprop::refresh_top(top, net);
+        test::refresh_top(top, net);
         REQUIRE(top.active());
         const auto h = uniform<T>(std::size_t(rows) * n, g, 0, 1);   // h_{L-1}
         const auto hL = uniform<T>(std::size_t(rows) * m, g, 0, 1);  // h_L
@@ -95,7 +95,7 @@ TEST_CASE("a row's result does not depend on its place in the chunk") {
   net.W[1] = uniform<float>(1500, g, -1, 1);
   net.W[2] = uniform<float>(5000, g, -0.5, 0.5);
   eqprop::NarrowTop<float> top;
-  eqprop::refresh_top(top, net);
+  test::refresh_top(top, net);
   const auto h = uniform<float>(std::size_t(9) * 500, g, 0, 1);
   std::vector<float> all(9 * 10, 0.f), alone(10, 0.f);
   eqprop::narrow_up(9, 500, 10, h.data(), top.padded.data(), all.data());  // row 8 is in a partial group
@@ -114,11 +114,11 @@ TEST_CASE("NarrowTop is off for output layers wider than 16 units, and follows W
   net.W[1] = uniform<float>(24, g, -1, 1);
   net.W[2] = uniform<float>(8 * 17, g, -1, 1);
   eqprop::NarrowTop<float> top;
-  eqprop::refresh_top(top, net);
+  test::refresh_top(top, net);
   CHECK_FALSE(top.active());
   set_sizes(net, 3, 8, 16);
   net.W[2] = uniform<float>(8 * 16, g, -1, 1);
-  eqprop::refresh_top(top, net);
+  test::refresh_top(top, net);
   REQUIRE(top.active());
   CHECK(top.wt[3 * 8 + 5] == net.W[2][5 * 16 + 3]);
   CHECK(top.padded[5 * 16 + 3] == net.W[2][5 * 16 + 3]);

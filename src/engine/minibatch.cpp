@@ -36,7 +36,7 @@ Minibatch::Minibatch(const Config& cfg, int chunk) {
   drive1.assign(std::size_t(B) * sizes[1], 0.f);
 }
 
-void relax_chunk(const Network& net, const NarrowTop<float>& top, const Config& cfg, float beta, int c, int first,
+void relax_chunk(const Network& net, const Layers<float>& layers, const Config& cfg, float beta, int c, int first,
                  int rows, Minibatch& mb, Workspace& ws) {
   const bool symmetric = cfg.nudging == Nudging::Symmetric;
   const float* drive1 = mb.drive1.data() + std::size_t(first) * net.sizes[1];  // [rows x n_1]
@@ -44,26 +44,26 @@ void relax_chunk(const Network& net, const NarrowTop<float>& top, const Config& 
   // x W_1 + b_1 over the chunk's nonzero inputs: the clamped part of layer 1's drive.
   input_drive(net, mb.input, first, rows, mb.drive1.data());
   // Free phase; its end state is the new particle (reference code: only the free phase is stored).
-  relax(net, drive1, ws.cur, ws.nxt, rows, cfg.n_free, cfg.eps, 0.f, nullptr, &top);
+  relax(net, drive1, ws.cur, ws.nxt, rows, cfg.n_free, cfg.eps, 0.f, nullptr, &layers);
   copy_rows(ws.cur, 0, mb.free, first, rows);
-  mb.chunk_stats[c] = state_stats(net, mb.input, first, drive1, ws.cur, rows, y, ws.scratch.data(), &top);
+  mb.chunk_stats[c] = state_stats(net, mb.input, first, drive1, ws.cur, rows, y, ws.scratch.data(), &layers);
   // Nudged phase(s), each from the free fixed point.
-  relax(net, drive1, ws.cur, ws.nxt, rows, cfg.n_nudged, cfg.eps, beta, y, &top);
+  relax(net, drive1, ws.cur, ws.nxt, rows, cfg.n_nudged, cfg.eps, beta, y, &layers);
   copy_rows(ws.cur, 0, mb.nudged, first, rows);
   if (symmetric) {
     copy_rows(mb.free, first, ws.cur, 0, rows);
-    relax(net, drive1, ws.cur, ws.nxt, rows, cfg.n_nudged, cfg.eps, -beta, y, &top);
+    relax(net, drive1, ws.cur, ws.nxt, rows, cfg.n_nudged, cfg.eps, -beta, y, &layers);
     copy_rows(ws.cur, 0, mb.nudged2, first, rows);
   }
   layer1_difference(mb.nudged, mb.phase_b(cfg.nudging), first, rows, mb.diff1.data());
 }
 
-StateStats evaluate_chunk(const Network& net, const NarrowTop<float>& top, float eps, int steps, const Dataset& data,
+StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, float eps, int steps, const Dataset& data,
                           int first, int rows, Workspace& ws) {
   ws.input.assign(data.row(first), rows, data.width());  // a split's rows are contiguous: no gather needed
   input_drive(net, ws.input, 0, rows, ws.drive1.data());
-  relax(net, ws.drive1.data(), ws.cur, ws.nxt, rows, steps, eps, 0.f, nullptr, &top);
-  return state_stats(net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(), &top);
+  relax(net, ws.drive1.data(), ws.cur, ws.nxt, rows, steps, eps, 0.f, nullptr, &layers);
+  return state_stats(net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(), &layers);
 }
 
 }  // namespace eqprop

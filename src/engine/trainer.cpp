@@ -88,6 +88,7 @@ void Trainer::allocate_buffers() {
   workspaces_ = tbb::enumerable_thread_specific<Workspace>([sizes, cap] { return Workspace(sizes, cap); });
   mb_ = Minibatch(st_.cfg, train_chunk());
   blocks_ = update_blocks(sizes);
+  layers_.emplace(st_.net);
 }
 
 void Trainer::begin_epoch() {
@@ -107,7 +108,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const auto t_start = std::chrono::steady_clock::now();
   const int B = st_.cfg.batch, chunk = train_chunk();
   for (int i = 0; i < B; ++i) mb_.y[i] = train_.y[idx[i]];
-  refresh_top(top_, st_.net);
+  layers_->refresh(st_.net);
   mb_.input.reset(B, st_.net.sizes[0]);
   const Share mine = dist_->train_chunks(static_cast<int>(mb_.chunk_stats.size()));
   const Share own = rows_of(mine, chunk, B);
@@ -124,7 +125,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     } else {
       ws.cur.zero();
     }
-    relax_chunk(st_.net, top_, st_.cfg, beta_signed, c, first, rows, mb_, ws);
+    relax_chunk(st_.net, *layers_, st_.cfg, beta_signed, c, first, rows, mb_, ws);
     // The free phase's end state is the new particle (reference code: only the free phase is stored).
     if (persistent)
       for (int i = 0; i < rows; ++i) copy_rows(mb_.free, first + i, st_.train_particles, dist_->particle_row(idx[first + i]), 1);
@@ -140,7 +141,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const float beta_diff = symmetric ? 2.f * beta_signed : beta_signed;
   const std::vector<float>& alphas = epoch_alphas();
   parallel_for_index(blocks_.size(), [&](std::size_t i) {
-    ep_update_block(st_.net, blocks_[i], mb_.input, mb_.nudged, mb_.phase_b(st_.cfg.nudging), B, alphas, beta_diff,
+    ep_update_block(st_.net, *layers_, blocks_[i], mb_.input, mb_.nudged, mb_.phase_b(st_.cfg.nudging), B, alphas, beta_diff,
                     mb_.diff1.data(), st_.cfg.weight_decay);
   });
   const auto t_end = std::chrono::steady_clock::now();
@@ -229,7 +230,7 @@ EpochStats Trainer::train_epoch() {
 
 StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particles) {
   const int chunk = st_.cfg.eval_chunk;
-  refresh_top(top_, st_.net);
+  layers_->refresh(st_.net);
   std::vector<StateStats> parts((data.count + chunk - 1) / chunk);
   const Share mine = dist_->eval_chunks(static_cast<int>(parts.size()));
   const int base = mine.first * chunk;  // the first example of this process: particle row 0
@@ -240,7 +241,7 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
     } else {
       ws.cur.zero();
     }
-    parts[c] = evaluate_chunk(st_.net, top_, st_.cfg.eps, steps, data, first, rows, ws);
+    parts[c] = evaluate_chunk(st_.net, *layers_, st_.cfg.eps, steps, data, first, rows, ws);
     if (particles) copy_rows(ws.cur, 0, *particles, first - base, rows);
   });
   dist_->gather_stats(parts);

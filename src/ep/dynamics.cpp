@@ -1,65 +1,38 @@
 #include "eqprop/ep/dynamics.hpp"
 
 #include <algorithm>
-#include <cstring>
+#include <optional>
 #include <utility>
 
-#include "eqprop/kernels/blas.hpp"
+#include "eqprop/kernels/blend.hpp"
 #include "eqprop/ep/rows.hpp"
-#include "eqprop/kernels/clones.hpp"
-#include "eqprop/kernels/row_kernels.hpp"
 
 namespace eqprop {
 
-namespace {
-// The blend of relax() for the wide layers, compiled per x86-64 level (clones.hpp).
-EQPROP_CLONES void blend(float* out, const float* h, const float* d, const float* extra, float keep, float eps,
-                         std::size_t count) {
-  blend_clip(out, h, d, extra, keep, eps, count);
-}
-EQPROP_CLONES void blend(double* out, const double* h, const double* d, const double* extra, double keep,
-                         double eps, std::size_t count) {
-  blend_clip(out, h, d, extra, keep, eps, count);
-}
-}  // namespace
-
 template <typename T>
 void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
-           int steps, T eps, T beta, const std::uint8_t* labels, const NarrowTop<T>* top) {
+           int steps, T eps, T beta, const std::uint8_t* labels, const Layers<T>* layers) {
+  const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
+  const Layers<T>& kinds = layers ? *layers : *plain;
   const int L = net.layers();  // >= 2: there is always a hidden layer
-  const bool narrow = top != nullptr && top->active();
   const T keep = T(1) - eps;
   const T pull = T(2) * eps * beta;  // output nudge: -eps * d(beta C)/dh_L = 2 eps beta (y - h_L)
   for (int t = 0; t < steps; ++t) {
     for (int k = 1; k <= L; ++k) {
       const int n = net.sizes[k];
-      const std::size_t m = std::size_t(rows) * n;
       // d: [rows x n], the drive b_k + h_{k-1} W_k + h_{k+1} W_{k+1}^T. For layer 1 the
-      // clamped part b_1 + x W_1 is not copied in: the blend below reads it from drive1.
+      // clamped part b_1 + x W_1 is not copied in: the blend reads it from drive1.
       T* d = nxt.h[k].data();
       if (k > 1) {
         broadcast_rows(net.b[k], rows, d);
-        if (narrow && k == L) {
-          narrow_up(rows, net.sizes[k - 1], n, cur.h[k - 1].data(), top->padded.data(), d);
-        } else {
-          gemm(Trans::No, Trans::No, rows, n, net.sizes[k - 1], T(1), cur.h[k - 1].data(), net.sizes[k - 1],
-               net.W[k].data(), n, T(1), d, n);
-        }
+        kinds[k].up(net, rows, cur.h[k - 1].data(), d);
       }
       const T* h = cur.h[k].data();
       if (k < L) {
-        if (narrow && k + 1 == L) {
-          // Top-down product, the clamped drive (layer 1), blend and clip in one pass per row.
-          narrow_down_blend(rows, n, net.sizes[L], cur.h[L].data(), top->wt.data(), k == 1 ? drive1 : nullptr, h,
-                            keep, eps, d);
-          continue;
-        } else {
-          gemm(Trans::No, Trans::Yes, rows, n, net.sizes[k + 1], T(1), cur.h[k + 1].data(), net.sizes[k + 1],
-               net.W[k + 1].data(), net.sizes[k + 1], k > 1 ? T(1) : T(0), d, n);
-        }
-      }
-      // One pass: blend with the old state, nudge the output, clip.
-      if (k == L && beta != T(0)) {
+        // The layer above adds its top-down part, then blends and clips.
+        kinds[k + 1].down_blend(net, rows, cur.h[k + 1].data(), k == 1 ? drive1 : nullptr, h, keep, eps, d);
+      } else if (beta != T(0)) {
+        // The output: blend with the old state, nudge towards the label, clip, in one pass.
         for (int i = 0; i < rows; ++i) {
           for (int j = 0; j < n; ++j) {
             const std::size_t ij = std::size_t(i) * n + j;
@@ -69,7 +42,7 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
           }
         }
       } else {
-        blend(d, h, d, k == 1 ? drive1 : nullptr, keep, eps, m);
+        blend_rows(d, h, d, static_cast<const T*>(nullptr), keep, eps, std::size_t(rows) * n);
       }
     }
     std::swap(cur.h, nxt.h);
@@ -79,21 +52,17 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
                        const LayerStates<T>& s, int rows, const std::uint8_t* labels, T* scratch,
-                       const NarrowTop<T>* top) {
+                       const Layers<T>* layers) {
+  const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
+  const Layers<T>& kinds = layers ? *layers : *plain;
   const int L = net.layers();
-  const bool narrow = top != nullptr && top->active();
   StateStats st;
   st.count = rows;
   // Layers 2..L: 1/2 |h_k|^2 - h_k . (b_k + h_{k-1} W_k).
   for (int k = 2; k <= L; ++k) {
     const int n = net.sizes[k];
     broadcast_rows(net.b[k], rows, scratch);
-    if (narrow && k == L) {
-      narrow_up(rows, net.sizes[k - 1], n, s.h[k - 1].data(), top->padded.data(), scratch);
-    } else {
-      gemm(Trans::No, Trans::No, rows, n, net.sizes[k - 1], T(1), s.h[k - 1].data(), net.sizes[k - 1],
-           net.W[k].data(), n, T(1), scratch, n);
-    }
+    kinds[k].up(net, rows, s.h[k - 1].data(), scratch);
     for (int i = 0; i < rows; ++i) {
       const T* h = s.row(k, i);
       double acc = 0;
@@ -129,13 +98,13 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
 }
 
 template void relax(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&, int, int,
-                    float, float, const std::uint8_t*, const NarrowTop<float>*);
+                    float, float, const std::uint8_t*, const Layers<float>*);
 template void relax(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,
-                    int, double, double, const std::uint8_t*, const NarrowTop<double>*);
+                    int, double, double, const std::uint8_t*, const Layers<double>*);
 template StateStats state_stats(const NetworkT<float>&, const SparseInput<float>&, int, const float*,
-                                const LayerStates<float>&, int, const std::uint8_t*, float*, const NarrowTop<float>*);
+                                const LayerStates<float>&, int, const std::uint8_t*, float*, const Layers<float>*);
 template StateStats state_stats(const NetworkT<double>&, const SparseInput<double>&, int, const double*,
                                 const LayerStates<double>&, int, const std::uint8_t*, double*,
-                                const NarrowTop<double>*);
+                                const Layers<double>*);
 
 }  // namespace eqprop

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include "eqprop/kernels/blas.hpp"
 #include "eqprop/ep/input_layer.hpp"
 
 namespace eqprop {
@@ -34,10 +33,10 @@ std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes) {
 }
 
 template <typename T>
-void ep_update_block(NetworkT<T>& net, const UpdateBlock& blk, const SparseInput<T>& x, const LayerStates<T>& a,
+void ep_update_block(NetworkT<T>& net, const Layers<T>& layers, const UpdateBlock& blk, const SparseInput<T>& x, const LayerStates<T>& a,
                      const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff, const T* diff1,
                      T weight_decay) {
-  const int k = blk.k, n_pre = net.sizes[k - 1], n_post = net.sizes[k];
+  const int k = blk.k, n_post = net.sizes[k];
   const T c = alphas[k - 1] / (beta_diff * T(B));
   const T keep = T(1) - alphas[k - 1] * weight_decay;  // the L2 shrink of this layer's weights
   if (blk.m == 0) {
@@ -49,19 +48,16 @@ void ep_update_block(NetworkT<T>& net, const UpdateBlock& blk, const SparseInput
     }
     return;
   }
-  // Rows r0..r0+m of W are columns r0..r0+m of the [B x n_pre] pre-synaptic states.
-  T* W = net.W[k].data() + std::size_t(blk.r0) * n_post;  // [m x n_post] of [n_pre x n_post]
   if (k == 1) {
     // Every row shrinks, including the rows the sparse update does not touch.
+    T* W = net.W[1].data() + std::size_t(blk.r0) * n_post;  // [m x n_1] of [n_0 x n_1]
     if (weight_decay != T(0))
       for (std::size_t j = 0; j < std::size_t(blk.m) * n_post; ++j) W[j] *= keep;
     // The input is the same in both phases: x^T h^a - x^T h^b = x^T (h^a - h^b).
     input_update(net, x, diff1, c, blk.r0, blk.r0 + blk.m);
   } else {
-    gemm(Trans::Yes, Trans::No, blk.m, n_post, B, c, a.h[k - 1].data() + blk.r0, n_pre, a.h[k].data(), n_post,
-         keep, W, n_post);  // keep == 1 without weight decay
-    gemm(Trans::Yes, Trans::No, blk.m, n_post, B, -c, b.h[k - 1].data() + blk.r0, n_pre, b.h[k].data(), n_post,
-         T(1), W, n_post);
+    layers[k].update_rows(net, blk.r0, blk.m, B, c, keep, a.h[k - 1].data(), a.h[k].data(), b.h[k - 1].data(),
+                          b.h[k].data());
   }
 }
 
@@ -69,13 +65,15 @@ template <typename T>
 void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const SparseInput<T>& x,
                const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
                const T* diff1, T weight_decay) {
-  for (const UpdateBlock& blk : blocks) ep_update_block(net, blk, x, a, b, B, alphas, beta_diff, diff1, weight_decay);
+  const Layers<T> layers(net, /*fast=*/false);
+  for (const UpdateBlock& blk : blocks)
+    ep_update_block(net, layers, blk, x, a, b, B, alphas, beta_diff, diff1, weight_decay);
 }
 
-template void ep_update_block(NetworkT<float>&, const UpdateBlock&, const SparseInput<float>&,
+template void ep_update_block(NetworkT<float>&, const Layers<float>&, const UpdateBlock&, const SparseInput<float>&,
                               const LayerStates<float>&, const LayerStates<float>&, int, const std::vector<float>&,
                               float, const float*, float);
-template void ep_update_block(NetworkT<double>&, const UpdateBlock&, const SparseInput<double>&,
+template void ep_update_block(NetworkT<double>&, const Layers<double>&, const UpdateBlock&, const SparseInput<double>&,
                               const LayerStates<double>&, const LayerStates<double>&, int, const std::vector<double>&,
                               double, const double*, double);
 template void ep_update(NetworkT<float>&, const std::vector<UpdateBlock>&, const SparseInput<float>&,

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "eqprop/config.hpp"
-#include "eqprop/kernels/narrow_layer.hpp"
 #include "eqprop/kernels/sparse_input.hpp"
+#include "eqprop/ep/layer_kind.hpp"
 #include "eqprop/ep/network.hpp"
 #include "eqprop/ep/states.hpp"
 #include "eqprop/io/dataset.hpp"
@@ -36,12 +36,12 @@ struct Minibatch {
 // into mb.chunk_stats[c]; the nudged phase at beta (and with symmetric nudging, one at -beta),
 // each from the free fixed point; and h^a_1 - h^b_1 into mb.diff1. On return ws.cur holds the
 // last phase's end state and mb.free the free end state (the new particles).
-void relax_chunk(const Network& net, const NarrowTop<float>& top, const Config& cfg, float beta, int c, int first,
+void relax_chunk(const Network& net, const Layers<float>& layers, const Config& cfg, float beta, int c, int first,
                  int rows, Minibatch& mb, Workspace& ws);
 
 // One evaluation chunk, rows [first, first + rows) of data: the free phase of `steps` from the
 // states in ws.cur (left there) and the figures at its end.
-StateStats evaluate_chunk(const Network& net, const NarrowTop<float>& top, float eps, int steps, const Dataset& data,
+StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, float eps, int steps, const Dataset& data,
                           int first, int rows, Workspace& ws);
 
 }  // namespace eqprop

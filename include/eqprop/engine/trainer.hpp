@@ -7,11 +7,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <tbb/enumerable_thread_specific.h>
 
-#include "eqprop/kernels/narrow_layer.hpp"
+#include "eqprop/ep/layer_kind.hpp"
 #include "eqprop/ep/train_state.hpp"
 #include "eqprop/ep/update.hpp"
 #include "eqprop/io/dataset.hpp"
@@ -90,7 +91,7 @@ class Trainer {
   Minibatch mb_;                     // the minibatch buffers the chunk tasks share
   std::vector<UpdateBlock> blocks_;  // the reducer's fixed tasks
   std::vector<float> alphas_now_;    // epoch_alphas()'s result
-  NarrowTop<float> top_;             // W_L^T, refreshed before every minibatch and evaluation
+  std::optional<Layers<float>> layers_;  // the layers' kinds, refreshed before every minibatch and evaluation
   tbb::enumerable_thread_specific<Workspace> workspaces_;
   long input_nonzeros_ = 0;  // not training state: speed accounting only
   long input_samples_ = 0;

@@ -4,8 +4,8 @@
 #pragma once
 #include <cstdint>
 
-#include "eqprop/kernels/narrow_layer.hpp"
 #include "eqprop/kernels/sparse_input.hpp"
+#include "eqprop/ep/layer_kind.hpp"
 #include "eqprop/ep/network.hpp"
 #include "eqprop/ep/states.hpp"
 
@@ -16,25 +16,20 @@ namespace eqprop {
 // closed interval [0,1] and states kept in [0,1], h <- clip(h - eps dF/dh, 0, 1) is
 //   h_k <- clip((1-eps) h_k + eps (b_k + h_{k-1} W_k + h_{k+1} W_{k+1}^T), 0, 1)
 // and the output adds 2 eps beta (y - h_L) (cost C = sum (h_L - y)^2, no 1/2).
-// labels ([rows], 0-9) may be null when beta == 0. With an active `top` (W_L^T, fresh), the
-// two products with W_L use narrow_layer.hpp's loops instead of sgemm.
+// labels ([rows], 0-9) may be null when beta == 0. Every product with a W_k goes through the
+// layer's kind (layer_kind.hpp); `layers` must be refreshed since W last changed. Without it
+// the plain products are used (the same figures up to rounding; slower).
 template <typename T>
 void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt,
-           int rows, int steps, T eps, T beta, const std::uint8_t* labels, const NarrowTop<T>* top = nullptr);
+           int rows, int steps, T eps, T beta, const std::uint8_t* labels, const Layers<T>* layers = nullptr);
 
-// top = the copies of this network's W_L (after every change of W_L).
-template <typename T>
-void refresh_top(NarrowTop<T>& top, const NetworkT<T>& net) {
-  const int L = net.layers();
-  top.refresh(net.W[L].data(), net.sizes[L - 1], net.sizes[L]);
-}
 
 // The figures of every row of the state s, summed (StateStats). The inputs are rows
 // [first, first + rows) of x; drive1 holds their clamped drive. scratch: at least [rows x max(n_k)] values.
-// top: as for relax().
+// layers: as for relax().
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
                        const LayerStates<T>& s, int rows, const std::uint8_t* labels, T* scratch,
-                       const NarrowTop<T>* top = nullptr);
+                       const Layers<T>* layers = nullptr);
 
 }  // namespace eqprop

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "eqprop/kernels/sparse_input.hpp"
+#include "eqprop/ep/layer_kind.hpp"
 #include "eqprop/ep/network.hpp"
 #include "eqprop/ep/states.hpp"
 
@@ -27,9 +28,10 @@ std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes);
 // the nonzero inputs only (input_layer.hpp). For k >= 2 the sum over samples runs inside
 // a GEMM (K = B). alphas[k-1] is layer k's rate, lambda = weight_decay (0: no decay, and
 // then the weights are not touched by it at all).
-// This is the update of one block; ep_update() applies every block in order.
+// This is the update of one block, through its layer's kind (layers: refreshed or not, the
+// update reads only W); ep_update() applies every block in order.
 template <typename T>
-void ep_update_block(NetworkT<T>& net, const UpdateBlock& block, const SparseInput<T>& x /*B rows*/,
+void ep_update_block(NetworkT<T>& net, const Layers<T>& layers, const UpdateBlock& block, const SparseInput<T>& x /*B rows*/,
                      const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas,
                      T beta_diff, const T* diff1, T weight_decay = T(0));
 template <typename T>

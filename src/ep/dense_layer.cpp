@@ -1,0 +1,51 @@
+#include "eqprop/ep/dense_layer.hpp"
+
+#include "eqprop/kernels/blas.hpp"
+#include "eqprop/kernels/blend.hpp"
+
+namespace eqprop {
+
+template <typename T>
+void DenseLayer<T>::refresh(const NetworkT<T>& net) {
+  if (narrow_) top_.refresh(net.W[k_].data(), net.sizes[k_ - 1], net.sizes[k_]);
+}
+
+template <typename T>
+void DenseLayer<T>::up(const NetworkT<T>& net, int rows, const T* below, T* d) const {
+  const int n = net.sizes[k_], n_below = net.sizes[k_ - 1];
+  if (narrow_active()) {
+    narrow_up(rows, n_below, n, below, top_.padded.data(), d);
+  } else {
+    gemm(Trans::No, Trans::No, rows, n, n_below, T(1), below, n_below, net.W[k_].data(), n, T(1), d, n);
+  }
+}
+
+template <typename T>
+void DenseLayer<T>::down_blend(const NetworkT<T>& net, int rows, const T* above, const T* drive, const T* h, T keep,
+                               T eps, T* d) const {
+  const int n = net.sizes[k_], n_below = net.sizes[k_ - 1];
+  if (narrow_active()) {
+    // The top-down product, the base, blend and clip in one pass per row.
+    narrow_down_blend(rows, n_below, n, above, top_.wt.data(), drive, h, keep, eps, d);
+    return;
+  }
+  // With a drive the product starts from zero and the drive joins in the blend.
+  gemm(Trans::No, Trans::Yes, rows, n_below, n, T(1), above, n, net.W[k_].data(), n, drive ? T(0) : T(1), d,
+       n_below);
+  blend_rows(d, h, d, drive, keep, eps, std::size_t(rows) * n_below);
+}
+
+template <typename T>
+void DenseLayer<T>::update_rows(NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below, const T* a,
+                                const T* b_below, const T* b) const {
+  // Rows r0..r0+m of W are columns r0..r0+m of the [B x n_below] pre-synaptic states.
+  const int n = net.sizes[k_], n_below = net.sizes[k_ - 1];
+  T* W = net.W[k_].data() + std::size_t(r0) * n;  // [m x n] of [n_below x n]
+  gemm(Trans::Yes, Trans::No, m, n, B, c, a_below + r0, n_below, a, n, keep, W, n);  // keep == 1 without decay
+  gemm(Trans::Yes, Trans::No, m, n, B, -c, b_below + r0, n_below, b, n, T(1), W, n);
+}
+
+template class DenseLayer<float>;
+template class DenseLayer<double>;
+
+}  // namespace eqprop
