@@ -40,15 +40,16 @@ double time_call(int repeat, MPI_Comm comm, Call&& call) {
   return worst;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  int rank = 0, ranks = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+struct Options {
   std::vector<long> sizes{784, 500, 10};
   int batch = 20, repeat = 2000;
+};
+
+// The command line into o; returns -1 to go on, else the exit code (after usage).
+int parse(int argc, char** argv, int rank, Options& o) {
+  std::vector<long>& sizes = o.sizes;
+  int& batch = o.batch;
+  int& repeat = o.repeat;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
@@ -63,15 +64,30 @@ int main(int argc, char** argv) {
       repeat = std::atoi(v), ++i;
     } else {
       if (rank == 0) std::fprintf(stderr, "usage: eqprop-commbench [--sizes 784,500,10] [--batch 20] [--repeat 2000]\n");
-      MPI_Finalize();
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
   if (sizes.size() < 2 || batch < 1 || repeat < 1) {
     if (rank == 0) std::fprintf(stderr, "eqprop-commbench: need at least two sizes, batch >= 1, repeat >= 1\n");
-    MPI_Finalize();
     return 2;
   }
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  Options o;
+  if (const int code = parse(argc, argv, rank, o); code >= 0) {
+    MPI_Finalize();
+    return code;
+  }
+  const std::vector<long>& sizes = o.sizes;
+  const int batch = o.batch, repeat = o.repeat;
   long width = 0, params = 0;
   for (std::size_t k = 1; k < sizes.size(); ++k) width += sizes[k], params += sizes[k - 1] * sizes[k] + sizes[k];
   // States: two sets (free, nudged) of every layer for this rank's rows of the minibatch.
