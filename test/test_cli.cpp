@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -58,6 +59,20 @@ TEST_CASE("help and usage") {
   const auto u = run("fly");
   CHECK(u.code == 2);
   CHECK(contains(u.output, "unknown command 'fly'"));
+  // Every command of the table is listed, and each has its own --help.
+  const auto usage = run("--help").output;
+  for (const char* c : {"train", "eval", "info", "export", "bench"}) {
+    CHECK(contains(usage, std::string("  ") + c + " "));
+    const auto ch = run(std::string(c) + " --help");
+    CHECK(ch.code == 0);
+    CHECK(contains(ch.output, std::string("usage: eqprop ") + c));
+  }
+  for (const char* v : {"--version", "-V"}) {
+    const auto version = run(v);
+    CHECK(version.code == 0);
+    CHECK(version.output.rfind("eqprop ", 0) == 0);
+    CHECK(std::count(version.output.begin(), version.output.end(), '.') == 2);  // major.minor.patch
+  }
 }
 
 TEST_CASE("bad input exits 2 with a one-line message naming the problem") {

@@ -98,10 +98,10 @@ void report(std::ostream& out, const Config& cfg, const Splits& data, const Trai
   line(out, "chunk", trainer.train_chunk());
   line(out, "train_samples", trained);
   line(out, "train_samples_per_second", train_rate);
-  line(out, "train_input_units", input_units, "mean nonzero inputs per sample (of 784)");
+  line(out, "train_input_units", input_units, "mean nonzero inputs per sample (of all n_0)");
   line(out, "train_mflop_per_sample", train_flops / 1e6, "products computed, formula in include/eqprop/ep/flops.hpp");
   line(out, "train_gflops", train_rate * train_flops / 1e9, "from the products computed");
-  line(out, "train_dense_mflop_per_sample", dense_flops / 1e6, "the algorithm's count, all 784 inputs");
+  line(out, "train_dense_mflop_per_sample", dense_flops / 1e6, "the algorithm's count, all n_0 inputs");
   line(out, "train_dense_gflops", train_rate * dense_flops / 1e9, "the work done per second, dense count");
   line(out, "train_relax_share", f.relax_share, "of training time in x W_1 and the free and nudged phases");
   line(out, "train_update_share", f.update_share, "of training time in the reducer");

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "eqprop/error.hpp"
+#include "eqprop/mnist_shape.hpp"
 #include "eqprop/app/commands.hpp"
 
 namespace po = boost::program_options;
@@ -111,9 +112,9 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("seed", val(&r.seed, std::to_string(d.seed)), "seed of weight init, beta signs and shuffling")
     ("dataset", val(&r.dataset, to_string(d.dataset)), "mnist, or fashion-mnist (Debian's dataset-fashion-mnist package)")
     ("data", val(&r.cfg.data, d.data), "folder with the data set's IDX files, raw or .gz (default: data/mnist for mnist, /usr/share/datasets/fashion-mnist for fashion-mnist)")
-    ("train-on-all", val(&r.cfg.train_on_all, d.train_on_all), "train on all 60000 training images, with no validation split (report the test error)")
-    ("train-samples", val(&r.cfg.train_samples, d.train_samples), "use the first N training examples (0: all 50000, or 60000 with train-on-all)")
-    ("valid-samples", val(&r.cfg.valid_samples, d.valid_samples), "use the first N validation examples (0: all 10000)")
+    ("train-on-all", val(&r.cfg.train_on_all, d.train_on_all), ("train on all " + std::to_string(kTrainFileCount) + " training images, with no validation split (report the test error)").c_str())
+    ("train-samples", val(&r.cfg.train_samples, d.train_samples), ("use the first N training examples (0: all " + std::to_string(kTrainSplit) + ", or " + std::to_string(kTrainFileCount) + " with train-on-all)").c_str())
+    ("valid-samples", val(&r.cfg.valid_samples, d.valid_samples), ("use the first N validation examples (0: all " + std::to_string(kValidSplit) + ")").c_str())
     ("threads", val(&r.cfg.threads, d.threads), "worker threads (default: all this process may use)")
     ("chunk", val(&r.cfg.chunk, d.chunk), "samples per training task (fixed; results do not depend on --threads)")
     ("eval-chunk", val(&r.cfg.eval_chunk, d.eval_chunk), "samples per evaluation task")

@@ -28,7 +28,7 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
   if (img.rows * img.cols != kInputs) {
     std::ostringstream os;
     os << "data file '" << images_path << "': images are " << img.rows << "x" << img.cols
-       << ", the network expects 28x28 (784 inputs)";
+       << ", the network expects " << kImageSide << "x" << kImageSide << " (" << kInputs << " inputs)";
     throw DataError(os.str());
   }
   if (static_cast<std::size_t>(img.count) != labels.size()) {
@@ -62,8 +62,9 @@ Splits load_splits(const std::string& dir, int train_samples, int valid_samples,
   Dataset full = load_idx_pair(tr_img, tr_lab, "train");
   if (full.count != kTrainFileCount) {
     std::ostringstream os;
-    os << "data file '" << tr_img << "': " << full.count << " images, expected the 60000 of an MNIST-style"
-       << " training file (the paper's split is 50000 train + 10000 valid)";
+    os << "data file '" << tr_img << "': " << full.count << " images, expected the " << kTrainFileCount
+       << " of an MNIST-style training file (the paper's split is " << kTrainSplit << " train + " << kValidSplit
+       << " valid)";
     throw DataError(os.str());
   }
   const int train_split = train_on_all ? kTrainFileCount : kTrainSplit;
