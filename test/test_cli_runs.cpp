@@ -1,0 +1,219 @@
+// The eqprop binary's runs that stop and go on: SIGINT and SIGTERM with a checkpoint and the
+// resume to the same result, --max-minibatches, bad checkpoints, divergence after a good epoch,
+// a checkpoint write that fails.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "eqprop/io/checkpoint.hpp"
+#include "eqprop/io/npz.hpp"
+#include "helpers.hpp"
+#include "cli_helpers.hpp"
+
+using test::contains;
+using test::file_bytes;
+using test::data_arg;
+using test::kTiny;
+using test::run;
+
+namespace {
+
+// Starts the binary in the background with its output in a file; returns its pid.
+pid_t spawn(const std::string& args, const std::string& out_file) {
+  const char* bin = std::getenv("EQPROP_BIN");
+  REQUIRE(bin != nullptr);
+  const std::string cmd = "exec " + std::string(bin) + " " + args + " > " + out_file + " 2>&1";
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The metrics lines without their wall-clock figures, which no two runs share.
+std::vector<nlohmann::json> curves(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    for (const char* k : {"seconds", "samples_per_second", "threads"}) j.erase(k);
+    out.push_back(j);
+  }
+  return out;
+}
+
+
+const char* kLong = " --train-samples 1000 --valid-samples 200 --hidden 200 --test-steps 5 --epochs 40 --progress=false";
+
+}  // namespace
+
+TEST_CASE("SIGINT: the run finishes its minibatch, checkpoints, exits 130, and resumes to the same result") {
+  test::TempDir dir;
+  const std::string common = "train " + data_arg() + kLong;
+  REQUIRE(run(common + " --checkpoint " + dir.file("a.ck") + " --metrics " + dir.file("a.jsonl")).code == 0);
+
+  const std::string b = dir.file("b.ck");
+  const pid_t pid = spawn(common + " --checkpoint " + b + " --metrics " + dir.file("b.jsonl"), dir.file("b.log"));
+  // Wait for the first epoch's checkpoint, then interrupt somewhere in the run.
+  for (int i = 0; i < 600 && !std::filesystem::exists(b); ++i) usleep(10000);
+  usleep(150000);
+  kill(pid, SIGINT);
+  const int code = wait_exit(pid);
+  const std::string log = file_bytes(dir.file("b.log"));
+  CAPTURE(log);
+  REQUIRE_MESSAGE(code == 130, "the run ended before the signal; give the test more work");
+  CHECK(contains(log, "stopped by SIGINT"));
+  CHECK(contains(log, "eqprop train --resume " + b));
+  const auto resumed = run("train --resume " + b);
+  CAPTURE(resumed.output);
+  REQUIRE(resumed.code == 0);
+  CHECK(contains(resumed.output, "particles restored"));
+  // Same curves (every epoch once, in order) and bit-identical weights.
+  CHECK(curves(dir.file("a.jsonl")) == curves(dir.file("b.jsonl")));
+  REQUIRE(run("export " + dir.file("a.ck") + " --npz " + dir.file("a.npz")).code == 0);
+  REQUIRE(run("export " + b + " --npz " + dir.file("b.npz")).code == 0);
+  CHECK(file_bytes(dir.file("a.npz")) == file_bytes(dir.file("b.npz")));
+}
+
+TEST_CASE("--max-minibatches stops with a checkpoint; info, eval and export read it") {
+  test::TempDir dir;
+  const std::string ck = dir.file("c.ck");
+  const auto r = run("train " + data_arg() + kTiny + " --epochs 3 --max-minibatches 13 --checkpoint " + ck);
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(contains(r.output, "stopped by --max-minibatches after 13 minibatches"));
+  const auto info = run("info " + ck);
+  CAPTURE(info.output);
+  CHECK(info.code == 0);
+  CHECK(contains(info.output, "format version " + std::to_string(eqprop::kCheckpointFormat)));
+  CHECK(contains(info.output, "1 of 3 epochs done; inside epoch 2 at sample 60 of 200"));
+  CHECK(contains(info.output, "W1  784 x 20"));
+  CHECK(contains(info.output, "train particles  200 x (20, 10)"));
+  const auto ev = run("eval --checkpoint " + ck + " --split valid");
+  CAPTURE(ev.output);
+  CHECK(ev.code == 0);
+  CHECK(contains(ev.output, "valid error"));
+  CHECK(contains(ev.output, "from the saved particles"));
+  const auto et = run("eval --checkpoint " + ck + " --split test --steps 7");
+  CHECK(contains(et.output, "free phase of 7 steps from zero states"));
+  const auto ex = run("export " + ck + " --npz " + dir.file("m.npz"));
+  CHECK(ex.code == 0);
+  const auto arrays = eqprop::read_npz(dir.file("m.npz"));
+  REQUIRE(arrays.size() == 5);
+  CHECK(arrays[0].name == "W1");
+  CHECK(arrays[0].shape == std::vector<std::size_t>{784, 20});
+  CHECK(arrays[4].name == "b2");
+}
+
+TEST_CASE("bad checkpoints and commands exit 2 naming the problem") {
+  test::TempDir dir;
+  test::write_file(dir.file("junk.ck"), "not a checkpoint at all, just some text here...");
+  const std::string ck = dir.file("c.ck");
+  REQUIRE(run("train " + data_arg() + kTiny + " --epochs 1 --checkpoint " + ck).code == 0);
+  struct Case {
+    std::string args;
+    const char* expect;
+  };
+  const std::vector<Case> cases = {
+      {"train --resume " + dir.file("junk.ck"), "not an eqprop checkpoint"},
+      {"train --resume " + dir.file("none.ck"), "no such file"},
+      {"train --resume " + ck + " --hidden 30 --data " + dir.file("no-data"),  // refused before the data is read
+       "784-20-10 network, the configuration asks for 784-30-10"},
+      {"train " + data_arg() + kTiny + " --checkpoint " + dir.file("no/dir/c.ck"), "does not exist"},
+      {"eval --checkpoint " + ck + " --split dev", "train, valid or test"},
+      {"eval --split test", "--checkpoint"},
+      {"info", "expected a checkpoint file"},
+      {"info " + dir.file("junk.ck"), "not an eqprop checkpoint"},
+      {"export " + ck, "--npz"},
+      {"info " + ck + " extra", "unexpected argument 'extra'"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.args);
+    const auto r = run(c.args);
+    CAPTURE(r.output);
+    CHECK(r.code == 2);
+    CHECK(contains(r.output, c.expect));
+  }
+  for (const char* cmd : {"train", "eval", "info", "export", "bench"}) {
+    CAPTURE(cmd);
+    const auto h = run(std::string(cmd) + " --help");
+    CHECK(h.code == 0);
+    // Each command's help starts with its own usage line, and only that one.
+    CHECK(h.output.rfind("usage: eqprop " + std::string(cmd), 0) == 0);
+    CHECK(h.output.find("usage:", 1) == std::string::npos);
+  }
+}
+
+TEST_CASE("divergence after a good epoch keeps the last good checkpoint") {
+  test::TempDir dir;
+  const std::string ck = dir.file("c.ck");
+  REQUIRE(run("train " + data_arg() + kTiny + " --epochs 1 --checkpoint " + ck).code == 0);
+  const std::string good = file_bytes(ck);
+  auto r = run("train --resume " + ck + " --epochs 3 --alphas '1e38 1e38'");
+  CAPTURE(r.output);
+  CHECK(r.code == 1);
+  CHECK(contains(r.output, "diverged in epoch 2"));
+  CHECK(contains(r.output, "layer"));
+  CHECK(file_bytes(ck) == good);
+  CHECK(run("info " + ck).code == 0);
+  // Checkpointing every minibatch: whatever was written last holds finite parameters only.
+  r = run("train --resume " + ck + " --epochs 3 --checkpoint-every 1 --alphas '1e38 1e38'");
+  CHECK(r.code == 1);
+  REQUIRE(run("export " + ck + " --npz " + dir.file("m.npz")).code == 0);
+  for (const auto& a : eqprop::read_npz(dir.file("m.npz")))
+    for (float v : a.data) REQUIRE(std::isfinite(v));
+}
+
+TEST_CASE("a checkpoint write that fails (device full) keeps the previous checkpoint, exit 1") {
+  test::TempDir dir;
+  const std::string ck = dir.file("c.ck");
+  const pid_t pid = spawn("train " + data_arg() + kLong + " --checkpoint " + ck, dir.file("log"));
+  for (int i = 0; i < 5000 && !std::filesystem::exists(ck); ++i) usleep(1000);
+  // From now on every write of the next checkpoint lands on a full device.
+  REQUIRE(symlink("/dev/full", (ck + ".tmp").c_str()) == 0);
+  const int code = wait_exit(pid);
+  const std::string log = file_bytes(dir.file("log"));
+  CAPTURE(log);
+  CHECK(code == 1);
+  CHECK(contains(log, "No space left on device; the previous checkpoint is kept"));
+  const auto info = run("info " + ck);
+  CHECK(info.code == 0);
+  CHECK(contains(info.output, "1 of 40 epochs done"));
+  CHECK_FALSE(std::filesystem::exists(ck + ".tmp"));
+}
+
+TEST_CASE("SIGTERM: the run checkpoints and exits 143") {
+  test::TempDir dir;
+  const std::string ck = dir.file("t.ck");
+  const pid_t pid = spawn("train " + data_arg() + kLong + " --checkpoint " + ck, dir.file("log"));
+  for (int i = 0; i < 600 && !std::filesystem::exists(ck); ++i) usleep(10000);
+  kill(pid, SIGTERM);
+  const int code = wait_exit(pid);
+  const std::string log = file_bytes(dir.file("log"));
+  CAPTURE(log);
+  CHECK(code == 143);
+  CHECK(contains(log, "stopped by SIGTERM"));
+  CHECK(run("info " + ck).code == 0);
+}
+
