@@ -6,21 +6,15 @@
 #include <cstring>
 #include <cstdio>
 #include <fstream>
-#include <iterator>
-#include <sstream>
 
 #include "eqprop/error.hpp"
+#include "eqprop/io/npy.hpp"
 
 namespace eqprop {
 namespace {
 
 void put(std::string& s, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-std::uint64_t get(const std::string& s, std::size_t at, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= std::uint64_t(static_cast<unsigned char>(s[at + i])) << (8 * i);
-  return v;
 }
 
 // .npy format 1.0: magic, version, header length, a Python dict literal padded with spaces
@@ -91,41 +85,13 @@ void write_npz(const std::string& path, const std::vector<NpyArray>& arrays) {
 }
 
 std::vector<NpyArray> read_npz(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open");
-  const std::string z((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<NpyArray> out;
-  std::size_t at = 0;
-  while (at + 30 <= z.size() && get(z, at, 4) == 0x04034b50) {
-    if (get(z, at + 8, 2) != 0) fail(path, "compressed entries are not supported");
-    const std::size_t size = get(z, at + 18, 4), name_len = get(z, at + 26, 2), extra = get(z, at + 28, 2);
-    const std::size_t body_at = at + 30 + name_len + extra;
-    if (body_at + size > z.size()) fail(path, "truncated entry");
-    std::string name = z.substr(at + 30, name_len);
-    const std::string body = z.substr(body_at, size);
-    if (name.size() < 4 || name.substr(name.size() - 4) != ".npy" || body.compare(0, 6, "\x93NUMPY") != 0)
-      fail(path, "entry '" + name + "' is not a .npy array");
-    const std::size_t hlen = get(body, 8, 2);
-    const std::string dict = body.substr(10, hlen);
-    if (dict.find("'descr': '<f4'") == std::string::npos || dict.find("'fortran_order': False") == std::string::npos)
-      fail(path, "entry '" + name + "' is not a C-order float32 array");
-    NpyArray a;
-    a.name = name.substr(0, name.size() - 4);
-    const std::size_t open = dict.find('(', dict.find("'shape'")), close = dict.find(')', open);
-    std::istringstream dims(dict.substr(open + 1, close - open - 1));
-    std::size_t total = 1;
-    for (std::string d; std::getline(dims, d, ',');) {
-      if (d.find_first_not_of(' ') == std::string::npos) continue;
-      a.shape.push_back(std::stoul(d));
-      total *= a.shape.back();
-    }
-    if (10 + hlen + total * sizeof(float) != body.size()) fail(path, "entry '" + name + "' has the wrong size");
-    a.data.resize(total);
-    std::memcpy(a.data.data(), body.data() + 10 + hlen, total * sizeof(float));
+  for (NpyTensor& t : read_npz_file(path)) {
+    if (t.type != NpyType::Float32) fail(path, "entry '" + t.name + "' is " + type_name(t.type) + ", not float32");
+    NpyArray a{t.name, t.shape, std::vector<float>(t.count())};
+    if (!a.data.empty()) std::memcpy(a.data.data(), t.bytes.data(), t.bytes.size());
     out.push_back(std::move(a));
-    at = body_at + size;
   }
-  if (out.empty()) fail(path, "no arrays found (not an npz file?)");
   return out;
 }
 

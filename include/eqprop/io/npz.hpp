@@ -1,5 +1,6 @@
 // NumPy .npz archives of float32 arrays: a zip file (stored, uncompressed) of .npy files,
-// readable with numpy.load(path)['W1']. The reader accepts exactly what the writer makes.
+// readable with numpy.load(path)['W1']. The reader takes any .npz that npy.hpp reads whose
+// arrays are all float32.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -15,7 +16,7 @@ struct NpyArray {
 
 // Written to PATH.tmp and renamed over path. Throws InputError naming the path on failure.
 void write_npz(const std::string& path, const std::vector<NpyArray>& arrays);
-// Throws InputError on anything it did not write itself.
+// Throws InputError (DataError) on a malformed archive or an array that is not float32.
 std::vector<NpyArray> read_npz(const std::string& path);
 
 }  // namespace eqprop
