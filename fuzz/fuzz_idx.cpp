@@ -10,8 +10,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string& path = write_fuzz_input(data, size);
   try {
     const auto img = eqprop::read_idx_images(path);
-    for (float v : img.pixels)
-      if (!(v >= 0.f && v <= 1.f)) __builtin_trap();  // pixels must come out in [0,1]
+    if (img.pixels.size() != std::size_t(img.count) * img.rows * img.cols) __builtin_trap();
   } catch (const eqprop::DataError&) {
   }
   try {

@@ -94,8 +94,8 @@ MemoryParts memory_parts(const Config& cfg) {
   const double examples = cfg.train_on_all ? (cfg.train_samples ? cfg.train_samples : kTrainFileCount)
                                            : (cfg.train_samples ? cfg.train_samples : kTrainSplit) +
                                                  (cfg.valid_samples ? cfg.valid_samples : kValidSplit);
-  // The training and test files' images as floats, and a copy while the split is cut.
-  const double data = 2.0 * (kTrainFileCount + kTestFileCount) * double(kInputs) * sizeof(float);
+  // The training and test files' images as bytes, and a copy while the split is cut.
+  const double data = 2.0 * (kTrainFileCount + kTestFileCount) * double(kInputs);
   return {data, 3.0 * weights * sizeof(float), (cfg.checkpoint_particles ? 2.0 : 1.0) * examples * units * sizeof(float)};
 }
 double gib(double bytes) { return bytes / (1024.0 * 1024.0 * 1024.0); }

@@ -13,8 +13,8 @@ namespace {
 constexpr int kSide = 28;
 
 // out(r, c) = in(r - dy, c - dx) where that pixel exists, else 0.
-std::vector<float> naive_shift(const std::vector<float>& in, eqprop::Shift s) {
-  std::vector<float> out(eqprop::kInputs, 0.f);
+std::vector<std::uint8_t> naive_shift(const std::vector<std::uint8_t>& in, eqprop::Shift s) {
+  std::vector<std::uint8_t> out(eqprop::kInputs, 0);
   for (int r = 0; r < kSide; ++r)
     for (int c = 0; c < kSide; ++c) {
       const int sr = r - s.dy, sc = c - s.dx;
@@ -25,9 +25,11 @@ std::vector<float> naive_shift(const std::vector<float>& in, eqprop::Shift s) {
 }  // namespace
 
 TEST_CASE("shift_image moves every pixel by (dx, dy) and fills the border with zeros") {
-  std::vector<float> in(eqprop::kInputs);
-  for (int i = 0; i < eqprop::kInputs; ++i) in[i] = 1.f + float(i);  // every pixel distinct and nonzero
-  std::vector<float> out(eqprop::kInputs, -1.f);
+  // Nonzero bytes, and no two pixels up to 87 apart alike (7 d is not 0 modulo 255 for d < 255),
+  // so any shift by up to 3 rows and columns is told from another.
+  std::vector<std::uint8_t> in(eqprop::kInputs);
+  for (int i = 0; i < eqprop::kInputs; ++i) in[i] = static_cast<std::uint8_t>(1 + (7 * i) % 255);
+  std::vector<std::uint8_t> out(eqprop::kInputs, 255);
   for (int dy = -3; dy <= 3; ++dy)
     for (int dx = -3; dx <= 3; ++dx) {
       eqprop::shift_image(in.data(), {dx, dy}, out.data());
@@ -40,10 +42,10 @@ TEST_CASE("shift_image moves every pixel by (dx, dy) and fills the border with z
   // Out of the frame entirely: a blank image, not a read outside `in`.
   for (eqprop::Shift s : {eqprop::Shift{28, 0}, eqprop::Shift{0, -28}, eqprop::Shift{-40, 5}}) {
     eqprop::shift_image(in.data(), s, out.data());
-    CHECK(out == std::vector<float>(eqprop::kInputs, 0.f));
+    CHECK(out == std::vector<std::uint8_t>(eqprop::kInputs, 0));
   }
   // One right and one down, then back: the pixels that stayed in the frame come back.
-  std::vector<float> back(eqprop::kInputs);
+  std::vector<std::uint8_t> back(eqprop::kInputs);
   eqprop::shift_image(in.data(), {1, 1}, out.data());
   eqprop::shift_image(out.data(), {-1, -1}, back.data());
   for (int r = 0; r < kSide - 1; ++r)

@@ -4,9 +4,12 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+
 #include "eqprop/io/dataset.hpp"
 #include "eqprop/error.hpp"
 #include "eqprop/io/idx.hpp"
+#include "eqprop/kernels/pixels.hpp"
 #include "helpers.hpp"
 
 namespace {
@@ -51,7 +54,7 @@ TEST_CASE("good image and label files load, raw and gzip") {
     CHECK(img.rows == 4);
     CHECK(img.cols == 5);
     REQUIRE(img.pixels.size() == px.size());
-    for (std::size_t i = 0; i < px.size(); ++i) CHECK(img.pixels[i] == doctest::Approx(px[i] / 255.0));
+    CHECK(img.pixels == px);  // the bytes as stored; pixel_value() makes them inputs
   }
   test::write_file(dir.file("lab"), test::idx_labels({0, 9, 3}));
   CHECK(eqprop::read_idx_labels(dir.file("lab")) == std::vector<std::uint8_t>{0, 9, 3});
@@ -126,10 +129,11 @@ TEST_CASE("real MNIST: the paper's split") {
   const auto full = eqprop::load_idx_pair(test::mnist_dir() + "/train-images-idx3-ubyte",
                                           test::mnist_dir() + "/train-labels-idx1-ubyte", "all", 50000, 10);
   CHECK(std::vector<std::uint8_t>(s.valid.y.begin(), s.valid.y.begin() + 10) == full.y);
-  for (float v : s.train.x) {
-    if (v < 0.f || v > 1.f) {
-      FAIL("pixel outside [0,1]");
-      break;
-    }
-  }
+  // The validation split is rows 50,000.. of the training file, pixel for pixel.
+  CHECK(std::equal(full.x.begin(), full.x.end(), s.valid.x.begin()));
+  // MNIST's bytes are on their way in as b / 255 in [0, 1]; 0 and 255 both occur.
+  CHECK(*std::max_element(s.train.x.begin(), s.train.x.end()) == 255);
+  CHECK(eqprop::pixel_value(255) == 1.0f);
+  CHECK(eqprop::pixel_value(0) == 0.0f);
+  for (int b = 0; b < 256; ++b) CHECK(eqprop::pixel_value(std::uint8_t(b)) == static_cast<float>(b) / 255.0f);
 }

@@ -12,6 +12,7 @@
 #include "eqprop/kernels/blas.hpp"
 #include "eqprop/ep/dynamics.hpp"
 #include "eqprop/ep/input_layer.hpp"
+#include "eqprop/kernels/pixels.hpp"
 #include "eqprop/kernels/sparse_input.hpp"
 #include "helpers.hpp"
 
@@ -134,4 +135,23 @@ TEST_CASE("rows filled one by one in any order give the same lists as assign()")
   CHECK(by_row.unit_start() == whole.unit_start());
   CHECK(by_row.unit_sample() == whole.unit_sample());
   CHECK(by_row.unit_value() == whole.unit_value());
+}
+
+TEST_CASE("pixel bytes list the same nonzeros with the same values as their floats") {
+  std::vector<std::uint8_t> bytes(3 * 40);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = (i % 3 == 0) ? 0 : static_cast<std::uint8_t>(i * 37 % 256);
+  std::vector<float> values(bytes.size());
+  for (std::size_t i = 0; i < bytes.size(); ++i) values[i] = eqprop::pixel_value(bytes[i]);
+  eqprop::SparseInput<float> from_bytes, from_floats;
+  from_bytes.assign(bytes.data(), 3, 40);
+  from_floats.assign(values.data(), 3, 40);
+  REQUIRE(from_bytes.nonzeros() == from_floats.nonzeros());
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(from_bytes.row_count(i) == from_floats.row_count(i));
+    for (int e = 0; e < from_bytes.row_count(i); ++e) {
+      const std::size_t at = from_bytes.row_begin(i) + e;
+      CHECK(from_bytes.row_unit()[at] == from_floats.row_unit()[at]);
+      CHECK(from_bytes.row_value()[at] == from_floats.row_value()[at]);
+    }
+  }
 }

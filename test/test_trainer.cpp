@@ -28,9 +28,9 @@ eqprop::Dataset synthetic(int count, std::uint64_t seed, bool sparse = false) {
   d.x.resize(std::size_t(count) * eqprop::kInputs);
   for (std::size_t i = 0; i < d.x.size(); ++i) {
     const int p = static_cast<int>(i % eqprop::kInputs);
-    const float v = static_cast<float>(g() % 256) / 255.0f;
+    const auto v = static_cast<std::uint8_t>(g() % 256);
     const bool zero = sparse && (p < 130 || p >= eqprop::kInputs - 130 || g() % 4 != 0);
-    d.x[i] = zero ? 0.f : v;
+    d.x[i] = zero ? 0 : v;
   }
   for (int i = 0; i < count; ++i) d.y.push_back(static_cast<std::uint8_t>(g() % 10));
   return d;
@@ -44,7 +44,7 @@ std::vector<double> shifted_input(const eqprop::Dataset& data, int i, const eqpr
   for (int r = 0; r < 28; ++r)
     for (int c = 0; c < 28; ++c)
       if (r - s.dy >= 0 && r - s.dy < 28 && c - s.dx >= 0 && c - s.dx < 28)
-        x[r * 28 + c] = data.row(i)[(r - s.dy) * 28 + (c - s.dx)];
+        x[r * 28 + c] = data.row(i)[(r - s.dy) * 28 + (c - s.dx)] / 255.0;  // the byte's value, in double
   return x;
 }
 

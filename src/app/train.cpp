@@ -23,7 +23,7 @@ std::uint64_t fnv1a(const void* p, std::size_t n, std::uint64_t h = 146959810393
   return h;
 }
 std::uint64_t fingerprint(const Dataset& d) {
-  return fnv1a(d.y.data(), d.y.size(), fnv1a(d.x.data(), d.x.size() * sizeof(float)));
+  return fnv1a(d.y.data(), d.y.size(), fnv1a(d.x.data(), d.x.size()));
 }
 
 // Every rank must train the same run on the same data: a rank whose configuration or data

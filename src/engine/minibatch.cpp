@@ -27,7 +27,7 @@ Minibatch::Minibatch(const Config& cfg, int chunk) {
   const auto sizes = cfg.layer_sizes();
   const int B = cfg.batch;
   y.assign(B, 0);
-  shifted.assign(cfg.max_shift > 0 ? std::size_t(B) * sizes[0] : 0, 0.f);
+  shifted.assign(cfg.max_shift > 0 ? std::size_t(B) * sizes[0] : 0, std::uint8_t(0));
   free = LayerStates<float>(sizes, B);
   nudged = LayerStates<float>(sizes, B);
   if (cfg.nudging == Nudging::Symmetric) nudged2 = LayerStates<float>(sizes, B);

@@ -150,9 +150,9 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   return sum_in_order(mb_.chunk_stats);
 }
 
-const float* Trainer::training_input(std::int32_t example, int slot) {
+const std::uint8_t* Trainer::training_input(std::int32_t example, int slot) {
   if (st_.cfg.max_shift == 0) return train_.row(example);
-  float* out = mb_.shifted.data() + std::size_t(slot) * train_.width();
+  std::uint8_t* out = mb_.shifted.data() + std::size_t(slot) * train_.width();
   shift_image(train_.row(example), draw_shift(st_.cfg.seed, st_.epochs_done, example, st_.cfg.max_shift), out);
   return out;
 }

@@ -27,14 +27,14 @@ Shift draw_shift(std::uint64_t seed, int epoch, int example, int max_shift) {
   return {int((h & 0xffffffffull) % n) - max_shift, int((h >> 32) % n) - max_shift};
 }
 
-void shift_image(const float* in, Shift s, float* out) {
-  std::fill(out, out + kInputs, 0.f);
+void shift_image(const std::uint8_t* in, Shift s, std::uint8_t* out) {
+  std::fill(out, out + kInputs, std::uint8_t(0));
   // Output columns [c0, c1) read input columns shifted by -dx; likewise the rows.
   const int c0 = std::max(0, s.dx), c1 = std::min(kSide, kSide + s.dx);
   const int r0 = std::max(0, s.dy), r1 = std::min(kSide, kSide + s.dy);
   if (c0 >= c1) return;
   for (int r = r0; r < r1; ++r)
-    std::memcpy(out + r * kSide + c0, in + (r - s.dy) * kSide + (c0 - s.dx), sizeof(float) * std::size_t(c1 - c0));
+    std::memcpy(out + r * kSide + c0, in + (r - s.dy) * kSide + (c0 - s.dx), std::size_t(c1 - c0));
 }
 
 }  // namespace eqprop

@@ -116,13 +116,12 @@ IdxImages read_idx_images(const std::string& path) {
     fail(path, os.str());
   }
   const std::size_t n = std::size_t(count) * rows * cols;
-  const auto bytes = in.read_payload(n);
+  auto bytes = in.read_payload(n);
   IdxImages img;
   img.count = static_cast<int>(count);
   img.rows = static_cast<int>(rows);
   img.cols = static_cast<int>(cols);
-  img.pixels.resize(n);
-  for (std::size_t i = 0; i < n; ++i) img.pixels[i] = static_cast<float>(bytes[i]) / 255.0f;
+  img.pixels = std::move(bytes);
   return img;
 }
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "eqprop/kernels/clones.hpp"
+#include "eqprop/kernels/pixels.hpp"
 #include "eqprop/kernels/row_kernels.hpp"
 
 
@@ -40,7 +41,27 @@ void SparseInput<T>::set_row(int i, const T* x_row) {
 }
 
 template <typename T>
+void SparseInput<T>::set_row(int i, const std::uint8_t* x_row) {
+  // As set_row above, with the pixel's value from the table.
+  int* unit = row_unit_.data() + row_begin(i);
+  T* value = row_value_.data() + row_begin(i);
+  int n = 0;
+  for (int u = 0; u < n0_; ++u) {
+    unit[n] = u;
+    value[n] = static_cast<T>(pixel_value(x_row[u]));
+    n += x_row[u] != 0;
+  }
+  row_count_[i] = n;
+}
+
+template <typename T>
 void SparseInput<T>::assign(const T* x, int rows, int n0) {
+  reset(rows, n0);
+  for (int i = 0; i < rows; ++i) set_row(i, x + std::size_t(i) * n0);
+}
+
+template <typename T>
+void SparseInput<T>::assign(const std::uint8_t* x, int rows, int n0) {
   reset(rows, n0);
   for (int i = 0; i < rows; ++i) set_row(i, x + std::size_t(i) * n0);
 }

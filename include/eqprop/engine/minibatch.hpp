@@ -18,7 +18,7 @@ namespace eqprop {
 struct Minibatch {
   SparseInput<float> input;          // the minibatch's inputs: their nonzero entries
   std::vector<std::uint8_t> y;       // [B]
-  std::vector<float> shifted;        // [B x n_0] with max-shift: the moved images (else empty)
+  std::vector<std::uint8_t> shifted; // [B x n_0] with max-shift: the moved images' bytes (else empty)
   std::vector<float> drive1;         // [B x n_1]: x W_1 + b_1, the clamped part of layer 1's drive
   LayerStates<float> free, nudged, nudged2;  // [B x n_k] each; nudged2 only with symmetric nudging
   std::vector<StateStats> chunk_stats;       // one slot per chunk, summed in chunk order

@@ -77,7 +77,7 @@ class Trainer {
   // The input of `example` in minibatch row `slot`: its image, or with max-shift its image
   // moved by this epoch's shift, written into that row of mb_.shifted (tasks call this for
   // their own rows only).
-  const float* training_input(std::int32_t example, int slot);
+  const std::uint8_t* training_input(std::int32_t example, int slot);
   // The learning rates of the current epoch: alphas * lr_decay^(epochs done).
   const std::vector<float>& epoch_alphas();
   // Throws DivergenceError naming the layer if a parameter is not finite, or if the caller saw

@@ -21,6 +21,6 @@ Shift draw_shift(std::uint64_t seed, int epoch, int example, int max_shift);
 
 // out = the 28 x 28 image `in` moved by s; pixels moved in from outside the frame are 0 (the
 // background) and pixels moved out are lost. in and out must not overlap.
-void shift_image(const float* in, Shift s, float* out);
+void shift_image(const std::uint8_t* in, Shift s, std::uint8_t* out);
 
 }  // namespace eqprop

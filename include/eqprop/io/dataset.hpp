@@ -14,10 +14,10 @@ namespace eqprop {
 struct Dataset {
   std::string name;
   int count = 0;
-  std::vector<float> x;          // [count x 784], row-major, pixels in [0,1]
+  std::vector<std::uint8_t> x;   // [count x 784], row-major, pixel bytes (value: pixel_value(b) = b / 255)
   std::vector<std::uint8_t> y;   // [count], 0-9
   int width() const { return kInputs; }  // inputs per example
-  const float* row(int i) const { return x.data() + std::size_t(i) * kInputs; }
+  const std::uint8_t* row(int i) const { return x.data() + std::size_t(i) * kInputs; }
 };
 
 struct Splits {

@@ -10,7 +10,7 @@ namespace eqprop {
 
 struct IdxImages {
   int count = 0, rows = 0, cols = 0;
-  std::vector<float> pixels;  // [count x rows*cols], row-major, in [0,1] (byte / 255)
+  std::vector<std::uint8_t> pixels;  // [count x rows*cols], row-major, the bytes as stored
 };
 
 // Throw DataError naming the file on a missing file, bad magic, bad dimensions,

@@ -7,6 +7,7 @@
 // results are the dense products' up to the order of the additions.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace eqprop {
@@ -20,8 +21,11 @@ class SparseInput {
   // Lists the nonzeros of sample i (x_row: n0 values). Each sample owns its own slots, so
   // tasks may fill different samples at the same time.
   void set_row(int i, const T* x_row);
-  // reset(rows, n0), then every row of x ([rows x n0], row-major).
+  // The same from pixel bytes: sample i's values are pixel_value(x_row[u]) (pixels.hpp).
+  void set_row(int i, const std::uint8_t* x_row);
+  // reset(rows, n0), then every row of x ([rows x n0], row-major), values or pixel bytes.
   void assign(const T* x, int rows, int n0);
+  void assign(const std::uint8_t* x, int rows, int n0);
   // Builds the by-unit lists (for the update) from the by-sample ones.
   void index_by_unit();
 
