@@ -6,7 +6,7 @@
 #   tools/fuzz.sh [SECONDS] [TARGET ...]      each target for SECONDS (default 60), random seed
 #   tools/fuzz.sh --runs N [TARGET ...]        each target for N inputs with seed 1: the same
 #                                              inputs every time (CI uses this)
-#   targets: fuzz_idx fuzz_checkpoint fuzz_config fuzz_npz
+#   targets: fuzz_idx fuzz_checkpoint fuzz_config fuzz_npz fuzz_cifar
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=(-max_total_time=60) what="60 s"
@@ -18,7 +18,7 @@ elif [ $# -gt 0 ]; then
   shift
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_idx fuzz_checkpoint fuzz_config fuzz_npz)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_idx fuzz_checkpoint fuzz_config fuzz_npz fuzz_cifar)
 tools/setup.sh >/dev/null
 if ! command -v clang++ >/dev/null; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -40,6 +40,7 @@ for t in "${targets[@]}"; do
     fuzz_checkpoint) seeds=fuzz/corpus/checkpoint; max_len=16384 ;;
     fuzz_config) seeds=fuzz/corpus/config; max_len=2048 ;;
     fuzz_npz) seeds=fuzz/corpus/npz; max_len=4096 ;;
+    fuzz_cifar) seeds=fuzz/corpus/cifar; max_len=8192 ;;
     *) echo "fuzz: unknown target '$t'" >&2; exit 2 ;;
   esac
   mkdir -p "$work/$t"
