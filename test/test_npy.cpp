@@ -41,7 +41,8 @@ std::string npy(const std::string& dict, const std::string& data) {
   return out + h + data;
 }
 
-void put(std::string& s, std::uint64_t v, int bytes) {
+void put(std::string& s, std::uint64_t v, int bytes) {  // bytes <= 8
+  REQUIRE(bytes <= 8);
   for (int i = 0; i < bytes; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
@@ -67,7 +68,8 @@ std::string zip_one(const std::string& name, const std::string& body, bool packe
   put(z, data.size(), 4); put(z, claim_size >= 0 ? std::uint64_t(claim_size) : body.size(), 4);
   put(z, name.size(), 2); put(z, 0, 2);
   z += name + data;
-  put(z, 0x06054b50, 4); put(z, 0, 18);
+  put(z, 0x06054b50, 4);
+  z.append(18, '\0');  // the rest of the end-of-directory record
   return z;
 }
 
