@@ -64,6 +64,10 @@ struct Config {
   void validate() const;
   // Layer sizes including input (784) and output (10).
   std::vector<int> layer_sizes() const;
+  // Samples per training chunk (chunk capped at batch) and chunks per minibatch: fixed by the
+  // configuration alone, never by the thread or rank count.
+  int train_chunk() const { return chunk < batch ? chunk : batch; }
+  int train_chunks() const { return (batch + train_chunk() - 1) / train_chunk(); }
 };
 
 // Throws ConfigError, with the estimate and its parts, when the bytes a training run with cfg

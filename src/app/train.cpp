@@ -72,13 +72,13 @@ void print_start(std::ostream& out, const Config& cfg, int ranks) {
   out << "# eqprop train: effective configuration\n" << format_config(cfg);
   if (ranks > 1) out << "# ranks " << ranks << ", ";
   else out << "# ";
-  out << "threads " << cfg.threads << (ranks > 1 ? " per rank" : "") << ", chunk " << std::min(cfg.chunk, cfg.batch)
+  out << "threads " << cfg.threads << (ranks > 1 ? " per rank" : "") << ", chunk " << cfg.train_chunk()
       << " (training), " << cfg.eval_chunk << " (evaluation)\n";
 }
 
 void print_exchange(std::ostream& out, const Config& cfg, int ranks, long bytes) {
   if (ranks == 1) return;
-  const int chunks = (cfg.batch + std::min(cfg.chunk, cfg.batch) - 1) / std::min(cfg.chunk, cfg.batch);
+  const int chunks = cfg.train_chunks();
   out << "# each minibatch: " << chunks << " chunks over " << ranks << " ranks, " << bytes
       << " bytes of states exchanged"
       << (chunks < ranks ? " (more ranks than chunks: some ranks relax nothing; lower --chunk)" : "") << "\n";

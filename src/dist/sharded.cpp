@@ -16,7 +16,7 @@ void ShardedDistribution::check_resumed(const TrainState& st, const Dataset& tra
 void ShardedDistribution::place_particles(TrainState& st, int train_count, int valid_count, bool restore) {
   const auto sizes = st.cfg.layer_sizes();
   const int R = cluster_.size(), me = cluster_.rank();
-  const int chunk = std::min(st.cfg.chunk, st.cfg.batch);
+  const int chunk = st.cfg.train_chunk();
   train_map_ = ShardMap::by_slot(st.order, st.cfg.batch, chunk, R);
   valid_map_ = ShardMap::by_chunk(valid_count, st.cfg.eval_chunk, R);
   (void)train_count;  // the order holds one entry per training example
@@ -29,14 +29,14 @@ void ShardedDistribution::place_particles(TrainState& st, int train_count, int v
     st.train_particles = std::move(t);
     st.valid_particles = std::move(v);
   }
-  plan_exchange(st.cfg, chunk, (st.cfg.batch + chunk - 1) / chunk);
+  plan_exchange(st.cfg, chunk, st.cfg.train_chunks());
 }
 
 void ShardedDistribution::reorder(TrainState& st) {
   // Without persistent particles the shards hold zeros that nobody reads: they stay put.
   if (cluster_.size() == 1 || !st.cfg.persistent_particles) return;
   // Every rank drew the same order: each particle goes to the rank that now relaxes it.
-  ShardMap next = ShardMap::by_slot(st.order, st.cfg.batch, std::min(st.cfg.chunk, st.cfg.batch), cluster_.size());
+  ShardMap next = ShardMap::by_slot(st.order, st.cfg.batch, st.cfg.train_chunk(), cluster_.size());
   st.train_particles = move_particles(cluster_, train_map_, next, st.cfg.layer_sizes(), st.train_particles);
   train_map_ = std::move(next);
 }

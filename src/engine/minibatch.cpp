@@ -23,7 +23,7 @@ void copy_rows(const LayerStates<float>& from, int from_row, LayerStates<float>&
   }
 }
 
-Minibatch::Minibatch(const Config& cfg, int chunk) {
+Minibatch::Minibatch(const Config& cfg) {
   const auto sizes = cfg.layer_sizes();
   const int B = cfg.batch;
   y.assign(B, 0);
@@ -31,7 +31,7 @@ Minibatch::Minibatch(const Config& cfg, int chunk) {
   free = LayerStates<float>(sizes, B);
   nudged = LayerStates<float>(sizes, B);
   if (cfg.nudging == Nudging::Symmetric) nudged2 = LayerStates<float>(sizes, B);
-  chunk_stats.assign((B + chunk - 1) / chunk, StateStats{});
+  chunk_stats.assign(cfg.train_chunks(), StateStats{});
   diff1.assign(std::size_t(B) * sizes[1], 0.f);
   drive1.assign(std::size_t(B) * sizes[1], 0.f);
 }

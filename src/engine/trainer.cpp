@@ -86,7 +86,7 @@ void Trainer::allocate_buffers() {
   const auto sizes = st_.cfg.layer_sizes();
   const int cap = std::max(train_chunk(), st_.cfg.eval_chunk);
   workspaces_ = tbb::enumerable_thread_specific<Workspace>([sizes, cap] { return Workspace(sizes, cap); });
-  mb_ = Minibatch(st_.cfg, train_chunk());
+  mb_ = Minibatch(st_.cfg);
   blocks_ = update_blocks(sizes);
   layers_.emplace(st_.net);
 }

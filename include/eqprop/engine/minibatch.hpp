@@ -25,7 +25,7 @@ struct Minibatch {
   std::vector<float> diff1;          // [B x n_1]: h^a_1 - h^b_1, filled by the chunk tasks
 
   Minibatch() = default;
-  Minibatch(const Config& cfg, int chunk);
+  explicit Minibatch(const Config& cfg);
   int batch() const { return static_cast<int>(y.size()); }
   // The states the update reads: a = nudged, b = free (one-sided) or nudged2 (symmetric).
   const LayerStates<float>& phase_b(Nudging n) const { return n == Nudging::Symmetric ? nudged2 : free; }

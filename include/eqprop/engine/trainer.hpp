@@ -63,7 +63,7 @@ class Trainer {
 
   const TrainState& state() const { return st_; }
   const Network& network() const { return st_.net; }
-  int train_chunk() const { return std::min(st_.cfg.chunk, st_.cfg.batch); }
+  int train_chunk() const { return st_.cfg.train_chunk(); }
   int samples_per_epoch() const { return (train_.count / st_.cfg.batch) * st_.cfg.batch; }
   // Nonzero inputs and samples over the minibatches trained by this object: the input units
   // the x W_1 and W_1-update products really used (flops.hpp).
