@@ -1,5 +1,4 @@
 #include "eqprop/config.hpp"
-#include "eqprop/mnist_shape.hpp"
 
 #include <tbb/info.h>
 
@@ -49,19 +48,23 @@ void Config::validate() const {
   require(std::isfinite(weight_decay) && weight_decay >= 0.f && max_alpha * weight_decay < 1.f, "weight-decay",
           weight_decay, "a penalty >= 0 with alpha_k * weight-decay < 1 for every layer");
   require(max_shift >= 0 && max_shift <= 8, "max-shift", max_shift, "a pixel count in 0..8 (0: no shifts)");
-  const int train_split = train_on_all ? kTrainFileCount : kTrainSplit;
-  const std::string up_to = "0 (all) or a count up to " + std::to_string(train_split);
-  require(train_samples >= 0 && train_samples <= train_split, "train-samples", train_samples, up_to.c_str());
-  require(valid_samples >= 0 && valid_samples <= kValidSplit, "valid-samples", valid_samples,
-          ("0 (all) or a count up to " + std::to_string(kValidSplit)).c_str());
+  require(classes >= 0 && classes <= kMaxClasses, "classes", classes,
+          ("0 (from the labels) or a count in 1.." + std::to_string(kMaxClasses)).c_str());
+  require(valid_count >= -1, "valid-count", valid_count, "-1 (the format's default), 0 (none) or a count");
+  require(train_samples >= 0, "train-samples", train_samples, "0 (all) or a count");
+  require(valid_samples >= 0, "valid-samples", valid_samples, "0 (all) or a count");
   require(!train_on_all || valid_samples == 0, "valid-samples", valid_samples,
           "0: with train-on-all there is no validation split");
-  const int n_train = train_samples == 0 ? train_split : train_samples;
-  require(batch <= n_train, "batch", batch, "a size no larger than the training set");
+  require(!train_on_all || valid_count <= 0, "valid-count", valid_count,
+          "-1 or 0: with train-on-all there is no validation split");
+  require(label == LabelKind::Fine || dataset == DatasetName::Cifar100, "label", to_string(label),
+          "fine: only cifar100 has coarse labels");
   require(threads >= 1 && threads <= 4096, "threads", threads, "a thread count in 1..4096");
   require(chunk > 0, "chunk", chunk, "a size > 0");
   require(eval_chunk > 0 && eval_chunk <= 10000, "eval-chunk", eval_chunk, "a size in 1..10000");
-  require(!data.empty(), "data", "an empty path", "a folder");
+  require(!data.empty(), "data", "an empty path",
+          dataset == DatasetName::Npz ? "an .npz file (--dataset npz has no default)"
+                                      : "a folder (only mnist and fashion-mnist have a default)");
   // A value must survive --dump-config: config files have no quoting, '#' starts a comment,
   // a line ends a value and the spaces around it are dropped (found by fuzz_config).
   auto writable = [](const char* key, const std::string& v) {
@@ -80,37 +83,51 @@ void Config::validate() const {
           "0 unless --checkpoint names a file");
 }
 
+void Config::validate_data(const DataFacts& f, int train_available, int valid_available) const {
+  const int train_split = train_available - valid_available;
+  const std::string up_to = "0 (all) or a count up to " + std::to_string(train_split) + ", the training split's size";
+  require(train_samples <= train_split, "train-samples", train_samples, up_to.c_str());
+  require(valid_samples <= valid_available, "valid-samples", valid_samples,
+          ("0 (all) or a count up to " + std::to_string(valid_available) + ", the validation split's size").c_str());
+  const int n_train = train_samples == 0 ? train_split : train_samples;
+  require(batch <= n_train, "batch", batch, "a size no larger than the training set");
+  require(max_shift < f.height && max_shift < f.width, "max-shift", max_shift,
+          ("a shift smaller than the images' " + std::to_string(f.height) + "x" + std::to_string(f.width)).c_str());
+}
+
 namespace {
-struct MemoryParts {
-  double data, weights, particles;
-};
-MemoryParts memory_parts(const Config& cfg) {
+double gib(double bytes) { return bytes / (1024.0 * 1024.0 * 1024.0); }
+}  // namespace
+
+MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double particle_examples, int value_bytes) {
   const auto n = cfg.layer_sizes();
   double weights = 0, units = 0;
   for (std::size_t k = 1; k < n.size(); ++k) {
     weights += double(n[k - 1]) * n[k] + n[k];
     units += n[k];
   }
-  const double examples = cfg.train_on_all ? (cfg.train_samples ? cfg.train_samples : kTrainFileCount)
-                                           : (cfg.train_samples ? cfg.train_samples : kTrainSplit) +
-                                                 (cfg.valid_samples ? cfg.valid_samples : kValidSplit);
-  // The training and test files' images as bytes, and a copy while the split is cut.
-  const double data = 2.0 * (kTrainFileCount + kTestFileCount) * double(kInputs);
-  return {data, 3.0 * weights * sizeof(float), (cfg.checkpoint_particles ? 2.0 : 1.0) * examples * units * sizeof(float)};
+  MemoryEstimate m;
+  // The files' examples as read, and a copy while the splits are cut from them.
+  m.data = 2.0 * file_examples * (double(n[0]) * value_bytes + sizeof(Label));
+  m.weights = 3.0 * weights * sizeof(float);
+  m.particles = (cfg.checkpoint_particles ? 2.0 : 1.0) * particle_examples * units * sizeof(float);
+  return m;
 }
-double gib(double bytes) { return bytes / (1024.0 * 1024.0 * 1024.0); }
-}  // namespace
 
-void check_memory(const Config& cfg) {
-  const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
-  const MemoryParts p = memory_parts(cfg);
-  const double need = p.data + p.weights + p.particles;
-  if (have <= 0 || need <= have) return;
+std::string describe(const MemoryEstimate& m) {
   std::ostringstream os;
   os.precision(3);
-  os << "config key 'hidden': the run needs about " << gib(need) << " GiB (weights " << gib(p.weights)
-     << ", persistent particles " << gib(p.particles) << ", data " << gib(p.data) << "), this machine has "
-     << gib(have) << " GiB";
+  os << "about " << gib(m.total()) << " GiB (data " << gib(m.data) << ", weights " << gib(m.weights)
+     << ", persistent particles " << gib(m.particles) << ")";
+  return os.str();
+}
+
+void check_memory(const MemoryEstimate& m) {
+  const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  if (have <= 0 || m.total() <= have) return;
+  std::ostringstream os;
+  os.precision(3);
+  os << "config key 'hidden': the run needs " << describe(m) << ", this machine has " << gib(have) << " GiB";
   throw ConfigError(os.str());
 }
 
@@ -122,15 +139,31 @@ int hardware_threads() {
 }
 
 std::vector<int> Config::layer_sizes() const {
-  std::vector<int> s{kInputs};
+  std::vector<int> s{facts.inputs()};
   s.insert(s.end(), hidden.begin(), hidden.end());
-  s.push_back(kOutputs);
+  s.push_back(facts.classes);
   return s;
 }
 
 std::string to_string(Nudging n) { return n == Nudging::OneSided ? "one-sided" : "symmetric"; }
 std::string to_string(BetaSign s) { return s == BetaSign::Random ? "random" : "positive"; }
-std::string to_string(DatasetName d) { return d == DatasetName::Mnist ? "mnist" : "fashion-mnist"; }
-std::string default_data_dir(DatasetName d) { return d == DatasetName::Mnist ? kMnistDir : kFashionMnistDir; }
+std::string to_string(DatasetName d) {
+  switch (d) {
+    case DatasetName::Mnist: return "mnist";
+    case DatasetName::FashionMnist: return "fashion-mnist";
+    case DatasetName::Idx: return "idx";
+    case DatasetName::Npz: return "npz";
+    case DatasetName::Cifar10: return "cifar10";
+    case DatasetName::Cifar100: return "cifar100";
+  }
+  return "?";
+}
+std::string to_string(LabelKind k) { return k == LabelKind::Fine ? "fine" : "coarse"; }
+std::string to_string(Normalize n) { return n == Normalize::None ? "none" : "mean-std"; }
+std::string default_data_dir(DatasetName d) {
+  if (d == DatasetName::Mnist) return kMnistDir;
+  if (d == DatasetName::FashionMnist) return kFashionMnistDir;
+  return "";
+}
 
 }  // namespace eqprop

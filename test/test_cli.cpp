@@ -250,9 +250,9 @@ TEST_CASE("config and checkpoint refusals through the binary: exit 2 with the ke
       {"train --n-free 0", "n-free"},
       {"train --hidden '500 -3'", "hidden"},
       {"train --alphas '0.1 0.05 0.01'", "expected 2 learning rates"},
-      {"train --train-samples 100 --batch 200", "batch"},
+      {"train " + data_arg() + " --train-samples 100 --batch 200", "batch"},
       {"train --threads 0", "threads"},
-      {"train --hidden '100000 100000' --alphas '0.1 0.1 0.1'", "GiB"},
+      {"train " + data_arg() + " --hidden '100000 100000' --alphas '0.1 0.1 0.1'", "GiB"},
       {"train " + data_arg() + kTiny + " --checkpoint /proc/eqprop-test.ck", "cannot create"},
   };
   for (const auto& c : cases) {

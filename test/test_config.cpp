@@ -71,7 +71,29 @@ TEST_CASE("dataset picks its own folder unless --data is given; train-on-all wid
   CHECK(parse_train_args({"--dataset", "mnist"}, eqprop::Command::Train, &fashion).cfg.data == "data/mnist");
   CHECK(contains(config_error({"--dataset", "cifar"}), "config key 'dataset'"));
   CHECK(parse_train_args({"--train-on-all", "--train-samples", "60000"}).cfg.train_on_all);
-  CHECK(contains(config_error({"--train-samples", "60000"}), "up to 50000"));
+  // Split keys against the data's counts: checked once the files are read (validate_data).
+  const auto split_error = [](const eqprop::Config& c, int train_available, int valid) {
+    try {
+      c.validate_data(eqprop::DataFacts{}, train_available, valid);
+    } catch (const eqprop::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(contains(split_error(parse_train_args({"--train-samples", "60000"}).cfg, 60000, 10000), "up to 50000"));
+  CHECK(split_error(parse_train_args({"--train-samples", "50000"}).cfg, 60000, 10000).empty());
+  CHECK(contains(split_error(parse_train_args({"--valid-samples", "10001"}).cfg, 60000, 10000), "valid-samples"));
+  CHECK(contains(split_error(parse_train_args({"--train-samples", "10", "--batch", "20", "--chunk", "5"}).cfg, 60000, 10000),
+                 "batch"));
+  eqprop::DataFacts tiny;
+  tiny.height = tiny.width = 4;
+  CHECK_THROWS_AS(parse_train_args({"--max-shift", "5"}).cfg.validate_data(tiny, 100, 0), eqprop::ConfigError);
+  CHECK_NOTHROW(parse_train_args({"--max-shift", "3"}).cfg.validate_data(tiny, 100, 0));
+  CHECK(contains(config_error({"--dataset", "npz"}), "config key 'data'"));  // npz has no default file
+  CHECK(contains(config_error({"--label", "coarse"}), "config key 'label'"));  // cifar100 only
+  CHECK(contains(config_error({"--normalize", "zca"}), "config key 'normalize'"));
+  CHECK(contains(config_error({"--valid-count", "-2"}), "config key 'valid-count'"));
+  CHECK(contains(config_error({"--classes", "-1"}), "config key 'classes'"));
   CHECK(contains(config_error({"--train-on-all", "--valid-samples", "5"}), "no validation split"));
 }
 
@@ -135,7 +157,6 @@ TEST_CASE("bad options and values are refused, naming the key") {
       {{"--threads", "-1"}, "threads"},
       {{"--threads", "0"}, "threads"},
       {{"--chunk", "0"}, "chunk"},
-      {{"--train-samples", "10", "--batch", "20", "--chunk", "5"}, "batch"},
       {{"--seed", "-4"}, "seed"},
       {{"--nudging", "both"}, "nudging"},
       {{"--config", "/dev/zero"}, "not a regular file"},  // would never end

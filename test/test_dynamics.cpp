@@ -52,12 +52,12 @@ double relax_vs_reference(int steps, double beta, bool narrow = false,
   const int rows = 5;
   std::vector<State> ref;
   std::vector<T> x(std::size_t(rows) * sizes[0]);
-  std::vector<std::uint8_t> labels(rows);
+  std::vector<eqprop::Label> labels(rows);
   for (int i = 0; i < rows; ++i) {
     ref.push_back(random_state(net, g, 0.0, 1.0));
     if (i == 0)  // exact boundary values, where an exclusive rho' would freeze a unit
       for (std::size_t k = 1; k < ref[0].size(); ++k) ref[0][k].assign(ref[0][k].size(), k % 2 ? 0.0 : 1.0);
-    labels[i] = static_cast<std::uint8_t>(i % sizes.back());
+    labels[i] = static_cast<eqprop::Label>(i % sizes.back());
     for (int j = 0; j < sizes[0]; ++j) x[std::size_t(i) * sizes[0] + j] = static_cast<T>(ref[i][0][j]);
   }
   eqprop::LayerStates<T> cur(sizes, rows), nxt(sizes, rows);

@@ -21,7 +21,7 @@ const std::vector<int> kSizes{6, 5, 4, 3};
 
 struct Batch {
   std::vector<double> x;  // [kRows x 6]
-  std::vector<std::uint8_t> y;
+  std::vector<eqprop::Label> y;
 };
 
 // Relaxes from zero until no state moves by more than 1e-14 (or a step cap).

@@ -18,6 +18,7 @@ using test::Net;
 using test::State;
 
 namespace {
+constexpr int kInputs = 784;  // MNIST-shaped test data
 
 // Random pixels; with sparse set, the first and last 130 pixels of every image and three in
 // four of the others are 0, about as in MNIST, so the input products skip most of them.
@@ -25,14 +26,14 @@ eqprop::Dataset synthetic(int count, std::uint64_t seed, bool sparse = false) {
   std::mt19937_64 g(seed);
   eqprop::Dataset d;
   d.count = count;
-  d.x.resize(std::size_t(count) * eqprop::kInputs);
+  d.x.resize(std::size_t(count) * kInputs);
   for (std::size_t i = 0; i < d.x.size(); ++i) {
-    const int p = static_cast<int>(i % eqprop::kInputs);
+    const int p = static_cast<int>(i % kInputs);
     const auto v = static_cast<std::uint8_t>(g() % 256);
-    const bool zero = sparse && (p < 130 || p >= eqprop::kInputs - 130 || g() % 4 != 0);
+    const bool zero = sparse && (p < 130 || p >= kInputs - 130 || g() % 4 != 0);
     d.x[i] = zero ? 0 : v;
   }
-  for (int i = 0; i < count; ++i) d.y.push_back(static_cast<std::uint8_t>(g() % 10));
+  for (int i = 0; i < count; ++i) d.y.push_back(static_cast<eqprop::Label>(g() % 10));
   return d;
 }
 
@@ -40,7 +41,7 @@ eqprop::Dataset synthetic(int count, std::uint64_t seed, bool sparse = false) {
 // out pixel by pixel here (test_augment checks shift_image against the same definition).
 std::vector<double> shifted_input(const eqprop::Dataset& data, int i, const eqprop::Config& cfg, int e) {
   const eqprop::Shift s = eqprop::draw_shift(cfg.seed, e, i, cfg.max_shift);
-  std::vector<double> x(eqprop::kInputs, 0.0);
+  std::vector<double> x(kInputs, 0.0);
   for (int r = 0; r < 28; ++r)
     for (int c = 0; c < 28; ++c)
       if (r - s.dy >= 0 && r - s.dy < 28 && c - s.dx >= 0 && c - s.dx < 28)

@@ -6,14 +6,21 @@
 #include <string>
 #include <vector>
 
+#include "eqprop/data_facts.hpp"
+
 namespace eqprop {
 
 enum class Nudging { OneSided, Symmetric };
 enum class BetaSign { Random, Positive };
-enum class DatasetName { Mnist, FashionMnist };
+// The data formats (io/sources.hpp): MNIST and Fashion-MNIST (IDX files of 28x28 images), any
+// folder of IDX files, a NumPy .npz, the CIFAR-10 and CIFAR-100 binary versions.
+enum class DatasetName { Mnist, FashionMnist, Idx, Npz, Cifar10, Cifar100 };
+enum class LabelKind { Fine, Coarse };     // CIFAR-100's two labels (100 and 20 classes)
+enum class Normalize { None, MeanStd };    // mean-std: per channel, from the training split
 
 // Where each data set is when --data is not given: MNIST as tools/fetch_mnist.sh leaves it,
-// Fashion-MNIST as Debian's dataset-fashion-mnist package installs it (gzip IDX files).
+// Fashion-MNIST as Debian's dataset-fashion-mnist package installs it (gzip IDX files); the
+// other formats have no standard place ("": --data is required).
 constexpr const char* kMnistDir = "data/mnist";
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 std::string default_data_dir(DatasetName d);
@@ -22,7 +29,7 @@ std::string default_data_dir(DatasetName d);
 int hardware_threads();
 
 struct Config {
-  // Architecture: 784 - hidden... - 10.
+  // Architecture: inputs - hidden... - classes (inputs and classes from the data: facts).
   std::vector<int> hidden{500};         // hidden layer sizes, input to output
   // Schedule.
   int epochs = 25;                      // passes over the training split
@@ -40,13 +47,23 @@ struct Config {
   bool shuffle = false;                 // false: fixed minibatch order, as the paper
   bool persistent_particles = true;     // false: every free phase starts from zero (train and validation)
   int max_shift = 0;                    // move each training image by up to N pixels per axis, new each epoch (0: paper)
+  bool flip = false;                    // mirror each training image left-right with probability 1/2, new each epoch
   std::uint64_t seed = 1;               // seeds weight init, beta signs and shuffling
   // Data.
-  DatasetName dataset = DatasetName::Mnist;  // mnist or fashion-mnist (same IDX layout, 28x28, 10 classes)
-  std::string data = kMnistDir;         // folder with the data set's four IDX files (raw or .gz)
-  bool train_on_all = false;            // train on all 60,000 training images: no validation split
-  int train_samples = 0;                // use only the first N training examples (0: all 50,000, or 60,000)
-  int valid_samples = 0;                // use only the first N validation examples (0: all 10,000)
+  DatasetName dataset = DatasetName::Mnist;  // the format (see DatasetName)
+  std::string data = kMnistDir;         // the data set's folder (IDX, CIFAR) or .npz file
+  int classes = 0;                      // class count (0: the largest label + 1, or the format's own)
+  LabelKind label = LabelKind::Fine;    // cifar100: fine (100 classes) or coarse (20)
+  int valid_count = -1;                 // validation split = the last N training examples (-1: the format's
+                                        // default: 10,000 for mnist and fashion-mnist, the file's own x_valid
+                                        // for npz, else none)
+  bool train_on_all = false;            // train on the whole training file: no validation split
+  int train_samples = 0;                // use only the first N training examples (0: all)
+  int valid_samples = 0;                // use only the first N validation examples (0: all)
+  Normalize normalize = Normalize::None;  // mean-std: inputs (v - mean_c) / std_c, per channel
+  // Not a key: the data's shape, class count and normalisation, filled in from the files by
+  // the loader (a fresh run) or from the checkpoint (a resumed run). Defaults: MNIST's.
+  DataFacts facts;
   // Engine.
   int threads = hardware_threads();     // TBB worker limit for the whole run
   int chunk = 10;                       // samples per training task (fixed, not per thread; capped at batch)
@@ -62,7 +79,11 @@ struct Config {
 
   // Throws ConfigError naming the key, the value found and what is expected.
   void validate() const;
-  // Layer sizes including input (784) and output (10).
+  // Checks what depends on the data: the split keys against the examples the files hold
+  // (train_available: the training file's, or the training split's when the file has its own
+  // validation split) and max-shift against the image size. Throws ConfigError naming the key.
+  void validate_data(const DataFacts& f, int train_available, int valid_available) const;
+  // Layer sizes including input (facts.inputs()) and output (facts.classes).
   std::vector<int> layer_sizes() const;
   // Samples per training chunk (chunk capped at batch) and chunks per minibatch: fixed by the
   // configuration alone, never by the thread or rank count.
@@ -70,14 +91,24 @@ struct Config {
   int train_chunks() const { return (batch + train_chunk() - 1) / train_chunk(); }
 };
 
-// Throws ConfigError, with the estimate and its parts, when the bytes a training run with cfg
-// holds at its peak exceed the machine's physical memory: refused before anything is
-// allocated. The peak: the data set while it is being split, the weights three times (live,
-// the epoch's start, the checkpoint buffer) and the particles twice (live, the checkpoint buffer).
-void check_memory(const Config& cfg);
+// The bytes a training run holds at its peak: the data (its file's examples as read, bytes
+// or float32, and a copy while the splits are cut), the weights three times (live, the
+// epoch's start, the checkpoint buffer) and the particles twice (live, the checkpoint buffer).
+struct MemoryEstimate {
+  double data = 0, weights = 0, particles = 0;
+  double total() const { return data + weights + particles; }
+};
+// file_examples: examples in the data files (all splits); particle_examples: training plus
+// validation examples (each keeps one state per layer); value_bytes: 1 (uint8) or 4 (float32).
+MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double particle_examples, int value_bytes);
+std::string describe(const MemoryEstimate& m);  // "2.1 GiB (data 1.1, weights ..., particles ...)"
+// Throws ConfigError with the estimate and its parts when it exceeds the machine's physical memory.
+void check_memory(const MemoryEstimate& m);
 
 std::string to_string(Nudging n);
 std::string to_string(BetaSign s);
 std::string to_string(DatasetName d);
+std::string to_string(LabelKind k);
+std::string to_string(Normalize n);
 
 }  // namespace eqprop

@@ -13,6 +13,7 @@
 
 #include "eqprop/kernels/blas.hpp"
 #include "eqprop/io/dataset.hpp"
+#include "eqprop/app/run_data.hpp"
 #include "eqprop/error.hpp"
 #include "eqprop/ep/flops.hpp"
 #include "eqprop/engine/trainer.hpp"
@@ -119,15 +120,15 @@ void report(std::ostream& out, const Config& cfg, const Splits& data, const Trai
 }  // namespace
 
 int run_bench(const Words& args, std::ostream& out, std::ostream&, const Runtime&) {
-  const TrainArgs a = parse_train_args(args, Command::Bench);
+  TrainArgs a = parse_train_args(args, Command::Bench);
   if (a.help) return out << help_text(Command::Bench), 0;
-  const Config& cfg = a.cfg;
+  Config& cfg = a.cfg;
   if (a.dump_config) return out << format_config(cfg), 0;
   // The bench times evaluation on the validation split, which train-on-all does not have.
   if (cfg.train_on_all) throw ConfigError("config key 'train-on-all': bench needs the validation split; leave it false");
-  check_memory(cfg);
   const ThreadSetup thread_setup(cfg.threads);
-  const Splits data = load_splits(cfg);
+  const Splits data = load_run_data(cfg, "");
+  if (data.valid.count == 0) throw ConfigError("config key 'valid-count': bench times evaluation on the validation split; give one");
   Trainer trainer(cfg, data.train, data.valid);
   out << "# eqprop bench: layers";
   for (int n : cfg.layer_sizes()) out << ' ' << n;

@@ -8,7 +8,6 @@
 #include <sstream>
 
 #include "eqprop/error.hpp"
-#include "eqprop/mnist_shape.hpp"
 #include "eqprop/app/commands.hpp"
 
 namespace po = boost::program_options;
@@ -81,7 +80,7 @@ std::uint64_t parse_seed(const std::string& text) {
 // Program_options stores into these; lists, enums and the seed are parsed by us.
 struct RawOptions {
   Config cfg;
-  std::string hidden, alphas, nudging, beta_sign, seed, dataset, config_file;
+  std::string hidden, alphas, nudging, beta_sign, seed, dataset, label, normalize, config_file;
 };
 
 // The defaults shown and used are those of `d`: bench trains on fewer samples by default.
@@ -109,12 +108,17 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("shuffle", val(&r.cfg.shuffle, d.shuffle), "shuffle the training order each epoch (paper: false)")
     ("persistent-particles", val(&r.cfg.persistent_particles, d.persistent_particles), "start each example's free phase from its state of the last epoch (paper: true); false: from zero states, as the test set")
     ("max-shift", val(&r.cfg.max_shift, d.max_shift), "data augmentation: each epoch, move every training image by dx, dy drawn uniformly from -N..N pixels (0: none, as the paper; validation and test images are never moved)")
+    ("flip", val(&r.cfg.flip, d.flip), "data augmentation: each epoch, mirror every training image left-right with probability 1/2 (the CIFAR habit; false: none, as the paper)")
     ("seed", val(&r.seed, std::to_string(d.seed)), "seed of weight init, beta signs and shuffling")
-    ("dataset", val(&r.dataset, to_string(d.dataset)), "mnist, or fashion-mnist (Debian's dataset-fashion-mnist package)")
-    ("data", val(&r.cfg.data, d.data), "folder with the data set's IDX files, raw or .gz (default: data/mnist for mnist, /usr/share/datasets/fashion-mnist for fashion-mnist)")
-    ("train-on-all", val(&r.cfg.train_on_all, d.train_on_all), ("train on all " + std::to_string(kTrainFileCount) + " training images, with no validation split (report the test error)").c_str())
-    ("train-samples", val(&r.cfg.train_samples, d.train_samples), ("use the first N training examples (0: all " + std::to_string(kTrainSplit) + ", or " + std::to_string(kTrainFileCount) + " with train-on-all)").c_str())
-    ("valid-samples", val(&r.cfg.valid_samples, d.valid_samples), ("use the first N validation examples (0: all " + std::to_string(kValidSplit) + ")").c_str())
+    ("dataset", val(&r.dataset, to_string(d.dataset)), "the data format: mnist, fashion-mnist (Debian's dataset-fashion-mnist package), idx (a folder of IDX files of any shape, bytes or float32), npz (x_train, y_train, optional x_valid/y_valid, x_test/y_test), cifar10 or cifar100 (the binary versions); see docs/data.md")
+    ("data", val(&r.cfg.data, d.data), "the data set: a folder (mnist, fashion-mnist, idx, cifar10, cifar100) or an .npz file (default: data/mnist for mnist, /usr/share/datasets/fashion-mnist for fashion-mnist; the others have none)")
+    ("classes", val(&r.cfg.classes, d.classes), "class count, the output units (0: the format's own, or the largest label + 1; set it when a split lacks some class)")
+    ("label", val(&r.label, to_string(d.label)), "cifar100's label: fine (100 classes) or coarse (20)")
+    ("valid-count", val(&r.cfg.valid_count, d.valid_count), "validation split: the last N examples of the training file (-1: 10000 for mnist and fashion-mnist, the file's own x_valid for npz, else none; 0: none)")
+    ("train-on-all", val(&r.cfg.train_on_all, d.train_on_all), "train on the whole training file (with npz's x_valid appended), with no validation split (report the test error)")
+    ("train-samples", val(&r.cfg.train_samples, d.train_samples), "use the first N examples of the training split (0: all)")
+    ("valid-samples", val(&r.cfg.valid_samples, d.valid_samples), "use the first N examples of the validation split (0: all)")
+    ("normalize", val(&r.normalize, to_string(d.normalize)), "none (inputs: bytes / 255, or float32 as stored) or mean-std (per channel, (v - mean) / std with the training split's statistics, kept in checkpoints)")
     ("threads", val(&r.cfg.threads, d.threads), "worker threads (default: all this process may use)")
     ("chunk", val(&r.cfg.chunk, d.chunk), "samples per training task (fixed; results do not depend on --threads)")
     ("eval-chunk", val(&r.cfg.eval_chunk, d.eval_chunk), "samples per evaluation task")
@@ -130,9 +134,20 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
 }
 
 DatasetName parse_dataset(const std::string& s) {
-  if (s == "mnist") return DatasetName::Mnist;
-  if (s == "fashion-mnist") return DatasetName::FashionMnist;
-  throw ConfigError("config key 'dataset': expected mnist or fashion-mnist, found '" + s + "'");
+  for (DatasetName d : {DatasetName::Mnist, DatasetName::FashionMnist, DatasetName::Idx, DatasetName::Npz,
+                        DatasetName::Cifar10, DatasetName::Cifar100})
+    if (s == to_string(d)) return d;
+  throw ConfigError("config key 'dataset': expected mnist, fashion-mnist, idx, npz, cifar10 or cifar100, found '" + s + "'");
+}
+LabelKind parse_label(const std::string& s) {
+  if (s == "fine") return LabelKind::Fine;
+  if (s == "coarse") return LabelKind::Coarse;
+  throw ConfigError("config key 'label': expected fine or coarse, found '" + s + "'");
+}
+Normalize parse_normalize(const std::string& s) {
+  if (s == "none") return Normalize::None;
+  if (s == "mean-std") return Normalize::MeanStd;
+  throw ConfigError("config key 'normalize': expected none or mean-std, found '" + s + "'");
 }
 
 Nudging parse_nudging(const std::string& s) {
@@ -160,10 +175,22 @@ po::options_description eval_options(EvalArgs& a) {
     ("help,h", "print this help and exit")
     ("checkpoint", val(&a.checkpoint, a.checkpoint), "the checkpoint to evaluate")
     ("split", val(&a.split, a.split), "train, valid or test")
-    ("data", val(&a.data, a.data), "MNIST folder (default: the one the run was trained with)")
+    ("data", val(&a.data, a.data), "the data set, in the run's format (default: the one the run was trained with)")
     ("threads", val(&a.threads, a.threads), "worker threads (default: all this process may use)")
     ("steps", val(&a.steps, a.steps), "free-phase steps (0: n-free from particles, test-steps from zero)")
     ("from-zero", val(&a.from_zero, a.from_zero), "start from zero states even where particles were saved");
+  // clang-format on
+  return opts;
+}
+
+po::options_description make_dataset_options(MakeDatasetArgs& a) {
+  po::options_description opts("eqprop make-dataset options");
+  // clang-format off
+  opts.add_options()
+    ("help,h", "print this help and exit")
+    ("data", val(&a.data, a.data), "MNIST's folder of IDX files (raw or .gz)")
+    ("npz", val(&a.npz, a.npz), "write an .npz here: x_train, y_train, x_test, y_test as MNIST holds them")
+    ("cifar", val(&a.cifar, a.cifar), "write a CIFAR-10 binary folder here: 3x32x32 (padded by 2, 3 channels)");
   // clang-format on
   return opts;
 }
@@ -271,8 +298,11 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, co
   r.cfg.beta_sign = parse_beta_sign(r.beta_sign);
   r.cfg.seed = parse_seed(r.seed);
   r.cfg.dataset = parse_dataset(r.dataset);
+  r.cfg.label = parse_label(r.label);
+  r.cfg.normalize = parse_normalize(r.normalize);
   // Another data set without --data: its own standard folder, not the base's.
   if (vm["data"].defaulted() && r.cfg.dataset != d.dataset) r.cfg.data = default_data_dir(r.cfg.dataset);
+  r.cfg.facts = d.facts;  // not a key: a resumed run's data facts come with its checkpoint
   if (validate) r.cfg.validate();
   out.cfg = r.cfg;
   return out;
@@ -289,6 +319,16 @@ EvalArgs parse_eval_args(const std::vector<std::string>& args) {
     throw ConfigError("option '--split': expected train, valid or test, found '" + a.split + "'");
   if (a.threads < 1) throw ConfigError("option '--threads': expected a thread count >= 1, found " + text(a.threads));
   if (a.steps < 0) throw ConfigError("option '--steps': expected 0 (default) or a count, found " + text(a.steps));
+  return a;
+}
+
+MakeDatasetArgs parse_make_dataset_args(const std::vector<std::string>& args) {
+  MakeDatasetArgs a;
+  const po::options_description opts = make_dataset_options(a);
+  const po::variables_map vm = parse_words(args, opts, "make-dataset", nullptr);
+  a.help = vm.count("help") > 0;
+  if (a.help) return a;
+  if (a.npz.empty() && a.cifar.empty()) throw ConfigError("expected --npz FILE, --cifar DIR or both");
   return a;
 }
 
@@ -313,6 +353,9 @@ std::string help_text(Command cmd) {
   } else if (cmd == Command::Eval) {
     EvalArgs a;
     os << eval_options(a);
+  } else if (cmd == Command::MakeDataset) {
+    MakeDatasetArgs a;
+    os << make_dataset_options(a);
   } else {
     FileArgs a;
     os << file_options(a, cmd);

@@ -36,6 +36,13 @@ const std::vector<CommandEntry>& command_table() {
      "training and evaluation samples/s, achieved GFLOP/s (from an exact count of the\n"
      "multiply-adds of the step) and a plain single-thread sgemm GFLOP/s for comparison.",
      run_bench, false},
+    {Command::MakeDataset, "make-dataset", "write MNIST as an .npz and as a CIFAR-10 binary folder",
+     "eqprop make-dataset [--data DIR] [--npz OUT.npz] [--cifar OUTDIR]",
+     "MNIST's IDX files rewritten in the other formats eqprop reads: an .npz of\n"
+     "x_train, y_train, x_test, y_test (28x28 uint8, int64 labels), and a CIFAR-10 binary\n"
+     "folder (each image padded to 32x32 and copied into 3 channels; data_batch_1..5.bin,\n"
+     "test_batch.bin). For testing the npz and CIFAR paths on real images.",
+     run_make_dataset, false},
   };
   // clang-format on
   return table;
@@ -57,7 +64,7 @@ std::string program_usage() {
   std::string s = "usage: eqprop <command> [options]   (eqprop <command> --help for each)\n\ncommands:\n";
   for (const auto& c : command_table()) {
     std::string name = c.name;
-    name.resize(9, ' ');
+    name.resize(13, ' ');
     s += "  " + name + c.summary + "\n";
   }
   return s + "\neqprop --version prints the version.\n";

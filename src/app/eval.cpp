@@ -5,6 +5,7 @@
 #include "eqprop/error.hpp"
 #include "eqprop/io/checkpoint.hpp"
 #include "eqprop/io/dataset.hpp"
+#include "eqprop/app/run_data.hpp"
 #include "eqprop/io/metrics.hpp"
 #include "eqprop/engine/trainer.hpp"
 #include "eqprop/app/commands.hpp"
@@ -19,14 +20,15 @@ int run_eval(const Words& args, std::ostream& out, std::ostream&, const Runtime&
   if (!a.data.empty()) st.cfg.data = a.data;
   const int threads = a.threads;
   const ThreadSetup thread_setup(threads);
-  const Splits data = load_splits(st.cfg);
+  const Splits data = load_run_data(st.cfg, a.checkpoint);
   // Particles exist for the training and validation splits only, and only in full checkpoints.
   const bool from_particles = !a.from_zero && a.split != "test" && info.has_particles;
   Particles particles = a.split == "train" ? st.train_particles : st.valid_particles;
   const Dataset& split = a.split == "train" ? data.train : a.split == "valid" ? data.valid : data.test;
-  if (split.count == 0)  // a --train-on-all run: a 0 % error over no examples would mislead
-    throw ConfigError("--split " + a.split + ": the run was trained with train-on-all and has no " + a.split +
-                      " split; use --split train or --split test");
+  if (split.count == 0)  // a 0 % error over no examples would mislead
+    throw ConfigError("--split " + a.split + ": the run's data has no " + a.split + " split" +
+                      (a.split == "valid" ? " (train-on-all, or valid-count 0)" : " (no test file)") +
+                      "; choose another --split");
   const int steps = a.steps > 0 ? a.steps : from_particles ? st.cfg.n_free : st.cfg.test_steps;
   Trainer trainer(std::move(st), data.train, data.valid);
   const auto t0 = std::chrono::steady_clock::now();

@@ -7,6 +7,7 @@
 
 #include "eqprop/io/checkpoint.hpp"
 #include "eqprop/io/dataset.hpp"
+#include "eqprop/app/run_data.hpp"
 #include "eqprop/io/metrics.hpp"
 #include "eqprop/engine/trainer.hpp"
 #include "eqprop/app/cli.hpp"
@@ -23,7 +24,8 @@ std::uint64_t fnv1a(const void* p, std::size_t n, std::uint64_t h = 146959810393
   return h;
 }
 std::uint64_t fingerprint(const Dataset& d) {
-  return fnv1a(d.y.data(), d.y.size(), fnv1a(d.x.data(), d.x.size()));
+  const std::uint64_t images = d.floats ? fnv1a(d.xf.data(), d.xf.size() * sizeof(float)) : fnv1a(d.x.data(), d.x.size());
+  return fnv1a(d.y.data(), d.y.size() * sizeof(Label), images);
 }
 
 // Every rank must train the same run on the same data: a rank whose configuration or data
@@ -106,11 +108,10 @@ int run_train(const Words& args, std::ostream& out_all, std::ostream& err_all, c
   } else {
     a = parse_train_args(args, Command::Train);
   }
-  const Config& cfg = a.cfg;
+  Config& cfg = a.cfg;
   if (a.dump_config) return out << format_config(cfg), 0;
   // Everything that can fail cheaply fails before the data is loaded and training starts.
   if (resumed) check_resume_architecture(*resumed, cfg);
-  check_memory(cfg);
   std::optional<MetricsFile> metrics;
   procs.agree([&] {
     if (!procs.root()) return;
@@ -121,10 +122,9 @@ int run_train(const Words& args, std::ostream& out_all, std::ostream& err_all, c
   print_start(out, cfg, procs.size());
   const auto t_load = clock::now();
   Splits data;
-  procs.agree([&] { data = load_splits(cfg); });
+  procs.agree([&] { data = load_run_data(cfg, resumed ? cfg.resume : std::string()); });
   check_same_everywhere(procs, cfg, data);
-  out << "# data: " << data.train.count << " train, " << data.valid.count << " valid, " << data.test.count
-      << " test examples from " << cfg.data << " (" << std::chrono::duration<double>(clock::now() - t_load).count()
+  out << "# data: " << data_summary(cfg, data) << " (" << std::chrono::duration<double>(clock::now() - t_load).count()
       << " s)\n";
   std::optional<Trainer> trainer;
   if (resumed) {

@@ -58,6 +58,11 @@ int TrainSession::stop_now(bool saved) {
 }
 
 void TrainSession::test() {
+  if (!data_.has_test) {  // a data set without a test file: said, and null in the metrics
+    out_ << "test error - (the data set has no test split)" << std::endl;
+    if (metrics_) metrics_->write(test_json(StateStats{}, cfg_.test_steps, 0.0));
+    return;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const StateStats test = trainer_.evaluate(data_.test, cfg_.test_steps, nullptr);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -27,7 +27,10 @@ Minibatch::Minibatch(const Config& cfg) {
   const auto sizes = cfg.layer_sizes();
   const int B = cfg.batch;
   y.assign(B, 0);
-  shifted.assign(cfg.max_shift > 0 ? std::size_t(B) * sizes[0] : 0, std::uint8_t(0));
+  // Room for moved images of either kind: a few kB per minibatch, only with augmentation.
+  const bool moved = cfg.max_shift > 0 || cfg.flip;
+  shifted.assign(moved ? std::size_t(B) * sizes[0] : 0, std::uint8_t(0));
+  shifted_f.assign(moved ? std::size_t(B) * sizes[0] : 0, 0.f);
   free = LayerStates<float>(sizes, B);
   nudged = LayerStates<float>(sizes, B);
   if (cfg.nudging == Nudging::Symmetric) nudged2 = LayerStates<float>(sizes, B);
@@ -40,7 +43,7 @@ void relax_chunk(const Network& net, const Layers<float>& layers, const Config& 
                  int rows, Minibatch& mb, Workspace& ws) {
   const bool symmetric = cfg.nudging == Nudging::Symmetric;
   const float* drive1 = mb.drive1.data() + std::size_t(first) * net.sizes[1];  // [rows x n_1]
-  const std::uint8_t* y = mb.y.data() + first;
+  const Label* y = mb.y.data() + first;
   // x W_1 + b_1 over the chunk's nonzero inputs: the clamped part of layer 1's drive.
   input_drive(net, mb.input, first, rows, mb.drive1.data());
   // Free phase; its end state is the new particle (reference code: only the free phase is stored).
@@ -58,9 +61,13 @@ void relax_chunk(const Network& net, const Layers<float>& layers, const Config& 
   layer1_difference(mb.nudged, mb.phase_b(cfg.nudging), first, rows, mb.diff1.data());
 }
 
-StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, float eps, int steps, const Dataset& data,
-                          int first, int rows, Workspace& ws) {
-  ws.input.assign(data.row(first), rows, data.width());  // a split's rows are contiguous: no gather needed
+StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, const InputCoding& code, float eps, int steps,
+                          const Dataset& data, int first, int rows, Workspace& ws) {
+  ws.input.reset(rows, data.inputs());
+  for (int i = 0; i < rows; ++i) {
+    if (data.floats) ws.input.set_row(i, data.float_row(first + i), code);
+    else ws.input.set_row(i, data.row(first + i), code);
+  }
   input_drive(net, ws.input, 0, rows, ws.drive1.data());
   relax(net, ws.drive1.data(), ws.cur, ws.nxt, rows, steps, eps, 0.f, nullptr, &layers);
   return state_stats(net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(), &layers);

@@ -89,6 +89,7 @@ void Trainer::allocate_buffers() {
   mb_ = Minibatch(st_.cfg);
   blocks_ = update_blocks(sizes);
   layers_.emplace(st_.net);
+  coding_ = InputCoding(st_.cfg.facts);
 }
 
 void Trainer::begin_epoch() {
@@ -114,12 +115,12 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const Share own = rows_of(mine, chunk, B);
   // The rows other processes relax: their inputs enter this process's update all the same.
   for (int i = 0; i < B; ++i)
-    if (i < own.first || i >= own.first + own.count) mb_.input.set_row(i, training_input(idx[i], i));
+    if (i < own.first || i >= own.first + own.count) set_training_input(idx[i], i);
   const bool persistent = st_.cfg.persistent_particles;
   for_each_chunk_of(mine, B, chunk, [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
     // The chunk's inputs (with max-shift, moved copies) into its own rows of the minibatch.
-    for (int i = first; i < first + rows; ++i) mb_.input.set_row(i, training_input(idx[i], i));
+    for (int i = first; i < first + rows; ++i) set_training_input(idx[i], i);
     if (persistent) {
       for (int i = 0; i < rows; ++i) copy_rows(st_.train_particles, dist_->particle_row(idx[first + i]), ws.cur, i, 1);
     } else {
@@ -150,11 +151,23 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   return sum_in_order(mb_.chunk_stats);
 }
 
-const std::uint8_t* Trainer::training_input(std::int32_t example, int slot) {
-  if (st_.cfg.max_shift == 0) return train_.row(example);
-  std::uint8_t* out = mb_.shifted.data() + std::size_t(slot) * train_.width();
-  shift_image(train_.row(example), draw_shift(st_.cfg.seed, st_.epochs_done, example, st_.cfg.max_shift), out);
-  return out;
+void Trainer::set_training_input(std::int32_t example, int slot) {
+  const Config& c = st_.cfg;
+  const Dataset& d = train_;
+  if (c.max_shift == 0 && !c.flip) {
+    if (d.floats) mb_.input.set_row(slot, d.float_row(example), coding_);
+    else mb_.input.set_row(slot, d.row(example), coding_);
+    return;
+  }
+  const Shift s = draw_shift(c.seed, st_.epochs_done, example, c.max_shift, c.flip);
+  const std::size_t at = std::size_t(slot) * d.inputs();
+  if (d.floats) {
+    shift_image(d.float_row(example), d.channels, d.height, d.width, s, mb_.shifted_f.data() + at);
+    mb_.input.set_row(slot, mb_.shifted_f.data() + at, coding_);
+  } else {
+    shift_image(d.row(example), d.channels, d.height, d.width, s, mb_.shifted.data() + at);
+    mb_.input.set_row(slot, mb_.shifted.data() + at, coding_);
+  }
 }
 
 const std::vector<float>& Trainer::epoch_alphas() {
@@ -241,7 +254,7 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
     } else {
       ws.cur.zero();
     }
-    parts[c] = evaluate_chunk(st_.net, *layers_, st_.cfg.eps, steps, data, first, rows, ws);
+    parts[c] = evaluate_chunk(st_.net, *layers_, coding_, st_.cfg.eps, steps, data, first, rows, ws);
     if (particles) copy_rows(ws.cur, 0, *particles, first - base, rows);
   });
   dist_->gather_stats(parts);

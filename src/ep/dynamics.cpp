@@ -11,7 +11,7 @@ namespace eqprop {
 
 template <typename T>
 void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
-           int steps, T eps, T beta, const std::uint8_t* labels, const Layers<T>* layers) {
+           int steps, T eps, T beta, const Label* labels, const Layers<T>* layers) {
   const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
   const Layers<T>& kinds = layers ? *layers : *plain;
   const int L = net.layers();  // >= 2: there is always a hidden layer
@@ -51,7 +51,7 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
 
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
-                       const LayerStates<T>& s, int rows, const std::uint8_t* labels, T* scratch,
+                       const LayerStates<T>& s, int rows, const Label* labels, T* scratch,
                        const Layers<T>* layers) {
   const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
   const Layers<T>& kinds = layers ? *layers : *plain;
@@ -98,13 +98,13 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
 }
 
 template void relax(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&, int, int,
-                    float, float, const std::uint8_t*, const Layers<float>*);
+                    float, float, const Label*, const Layers<float>*);
 template void relax(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,
-                    int, double, double, const std::uint8_t*, const Layers<double>*);
+                    int, double, double, const Label*, const Layers<double>*);
 template StateStats state_stats(const NetworkT<float>&, const SparseInput<float>&, int, const float*,
-                                const LayerStates<float>&, int, const std::uint8_t*, float*, const Layers<float>*);
+                                const LayerStates<float>&, int, const Label*, float*, const Layers<float>*);
 template StateStats state_stats(const NetworkT<double>&, const SparseInput<double>&, int, const double*,
-                                const LayerStates<double>&, int, const std::uint8_t*, double*,
+                                const LayerStates<double>&, int, const Label*, double*,
                                 const Layers<double>*);
 
 }  // namespace eqprop

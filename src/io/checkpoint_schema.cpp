@@ -63,7 +63,7 @@ void flag(A& ar, bool& v) {
 
 // format: the file's format version. Older files load the keys they predate with their
 // defaults (version 1: dataset, train-on-all, lr-decay; version 2: weight-decay, persistent-particles;
-// version 3: max-shift).
+// version 3: max-shift; version 4: the data keys and facts, which older files hold as MNIST's).
 template <class A>
 void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
   int nudging = static_cast<int>(c.nudging), sign = static_cast<int>(c.beta_sign);
@@ -93,8 +93,24 @@ void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
     flag(ar, c.persistent_particles);
   }
   if (format >= 4) ar & c.max_shift;
-  if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 1)
+  int label = static_cast<int>(c.label), normalize = static_cast<int>(c.normalize);
+  if (format >= 5) {
+    ar & c.classes & label & c.valid_count & normalize;
+    flag(ar, c.flip);
+    DataFacts& f = c.facts;
+    ar & f.channels & f.height & f.width & f.classes;
+    vec(ar, f.mean, b);
+    vec(ar, f.stddev, b);
+    const bool sane = f.channels > 0 && f.height > 0 && f.width > 0 && f.classes > 0 && f.classes <= kMaxClasses &&
+                      std::uint64_t(f.channels) * f.height * f.width <= 100'000'000 && f.mean.size() == f.stddev.size() &&
+                      (f.mean.empty() || f.mean.size() == std::size_t(f.channels));
+    if (!sane) throw std::range_error("bad data facts");
+  }
+  if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 5 || label < 0 || label > 1 ||
+      normalize < 0 || normalize > 1)
     throw std::range_error("bad enumeration value");
+  c.label = static_cast<LabelKind>(label);
+  c.normalize = static_cast<Normalize>(normalize);
   c.dataset = static_cast<DatasetName>(dataset);
   c.nudging = static_cast<Nudging>(nudging);
   c.beta_sign = static_cast<BetaSign>(sign);

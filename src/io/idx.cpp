@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <cstring>
 #include <memory>
 #include <sstream>
 
@@ -11,8 +12,6 @@
 namespace eqprop {
 namespace {
 
-constexpr std::uint32_t kImageMagic = 0x00000803;  // unsigned byte, 3 dimensions
-constexpr std::uint32_t kLabelMagic = 0x00000801;  // unsigned byte, 1 dimension
 constexpr std::uint32_t kMaxCount = 100'000'000;
 constexpr std::uint32_t kMaxSide = 10'000;
 constexpr std::uint64_t kMaxPixels = std::uint64_t(1) << 34;  // 16 GiB of bytes
@@ -93,56 +92,70 @@ class ByteReader {
   gzFile file_ = nullptr;
 };
 
-void check_magic(const std::string& path, std::uint32_t found, std::uint32_t expected) {
-  if (found == expected) return;
-  std::ostringstream os;
-  os << std::hex << "wrong magic number 0x" << found << ", expected 0x" << expected
-     << (expected == kImageMagic ? " (IDX images)" : " (IDX labels)");
-  fail(path, os.str());
-}
+constexpr int kUByte = 0x08, kFloat32 = 0x0D;
 
 }  // namespace
 
-IdxImages read_idx_images(const std::string& path) {
+namespace {
+IdxArray read_idx_checked(const std::string& path, std::uint32_t expected) {
   ByteReader in(path);
-  check_magic(path, in.read_be32("magic"), kImageMagic);
-  const std::uint32_t count = in.read_be32("count");
-  const std::uint32_t rows = in.read_be32("rows");
-  const std::uint32_t cols = in.read_be32("cols");
-  if (count == 0 || count > kMaxCount || rows == 0 || rows > kMaxSide || cols == 0 || cols > kMaxSide ||
-      std::uint64_t(count) * rows * cols > kMaxPixels) {
+  const std::uint32_t magic = in.read_be32("magic");
+  if (expected != 0 && magic != expected) {
     std::ostringstream os;
-    os << "implausible image dimensions " << count << " x " << rows << " x " << cols;
+    os << std::hex << "wrong magic number 0x" << magic << ", expected 0x" << expected
+       << (expected == 0x803 ? " (IDX images of unsigned bytes)" : " (IDX labels of unsigned bytes)");
     fail(path, os.str());
   }
-  const std::size_t n = std::size_t(count) * rows * cols;
-  auto bytes = in.read_payload(n);
+  const int type = (magic >> 8) & 0xff, ndims = magic & 0xff;
+  if ((magic >> 16) != 0 || (type != kUByte && type != kFloat32) || ndims < 1 || ndims > 4) {
+    std::ostringstream os;
+    os << std::hex << "wrong magic number 0x" << magic
+       << ", expected an IDX array of unsigned bytes (0x8NN) or float32 (0xDNN) with 1 to 4 dimensions";
+    fail(path, os.str());
+  }
+  IdxArray a;
+  a.is_float = type == kFloat32;
+  std::uint64_t n = 1;
+  for (int d = 0; d < ndims; ++d) {
+    const std::uint32_t v = in.read_be32(d == 0 ? "count" : "dimension");
+    if (v == 0 || v > (d == 0 ? kMaxCount : kMaxSide)) {
+      std::ostringstream os;
+      os << "implausible " << (ndims == 1 ? "label count " : "image dimensions: ") << (d == 0 ? "count " : "dimension ")
+         << v;
+      fail(path, os.str());
+    }
+    a.dims.push_back(v);
+    n *= v;
+    if (n > kMaxPixels) fail(path, "implausible image dimensions: more than 2^34 elements");
+  }
+  const std::size_t item = a.is_float ? 4 : 1;
+  auto raw = in.read_payload(std::size_t(n) * item);
+  if (!a.is_float) {
+    a.bytes = std::move(raw);
+    return a;
+  }
+  a.floats.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char* p = raw.data() + 4 * i;
+    const std::uint32_t bits = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+    std::memcpy(&a.floats[i], &bits, 4);
+  }
+  return a;
+}
+}  // namespace
+
+IdxArray read_idx(const std::string& path) { return read_idx_checked(path, 0); }
+
+IdxImages read_idx_images(const std::string& path) {
+  IdxArray a = read_idx_checked(path, 0x803);
   IdxImages img;
-  img.count = static_cast<int>(count);
-  img.rows = static_cast<int>(rows);
-  img.cols = static_cast<int>(cols);
-  img.pixels = std::move(bytes);
+  img.count = static_cast<int>(a.dims[0]);
+  img.rows = static_cast<int>(a.dims[1]);
+  img.cols = static_cast<int>(a.dims[2]);
+  img.pixels = std::move(a.bytes);
   return img;
 }
 
-std::vector<std::uint8_t> read_idx_labels(const std::string& path) {
-  ByteReader in(path);
-  check_magic(path, in.read_be32("magic"), kLabelMagic);
-  const std::uint32_t count = in.read_be32("count");
-  if (count == 0 || count > kMaxCount) {
-    std::ostringstream os;
-    os << "implausible label count " << count;
-    fail(path, os.str());
-  }
-  auto bytes = in.read_payload(count);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (bytes[i] > 9) {
-      std::ostringstream os;
-      os << "label " << int(bytes[i]) << " at index " << i << " is outside 0-9";
-      fail(path, os.str());
-    }
-  }
-  return std::vector<std::uint8_t>(bytes.begin(), bytes.end());
-}
+std::vector<std::uint8_t> read_idx_labels(const std::string& path) { return std::move(read_idx_checked(path, 0x801).bytes); }
 
 }  // namespace eqprop

@@ -64,9 +64,10 @@ std::string epoch_json(const EpochStats& e, int train_count) {
 
 std::string test_json(const StateStats& test, int steps, double seconds) {
   nlohmann::json j;
-  j["test_error"] = number(error_percent(test));
-  j["test_energy"] = number(mean_energy(test));
-  j["test_cost"] = number(mean_cost(test));
+  const double none = std::nan("");  // no test split: written as null
+  j["test_error"] = number(test.count > 0 ? error_percent(test) : none);
+  j["test_energy"] = number(test.count > 0 ? mean_energy(test) : none);
+  j["test_cost"] = number(test.count > 0 ? mean_cost(test) : none);
   j["test_steps"] = steps;
   j["test_samples"] = test.count;
   j["seconds"] = number(seconds);

@@ -156,6 +156,11 @@ std::size_t item_bytes(NpyType t) {
     default: return 8;
   }
 }
+std::string npy_descr(NpyType t) {
+  for (const auto& k : kTypes)
+    if (k.type == t) return k.descr;
+  return "?";
+}
 bool is_integer(NpyType t) { return t != NpyType::Float32 && t != NpyType::Float64; }
 std::string type_name(NpyType t) {
   static const char* names[] = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "int64", "float32", "float64"};

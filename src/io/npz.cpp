@@ -19,11 +19,11 @@ void put(std::string& s, std::uint64_t v, int bytes) {
 
 // .npy format 1.0: magic, version, header length, a Python dict literal padded with spaces
 // so that the data starts on a 64-byte boundary, then the raw little-endian floats.
-std::string npy_bytes(const NpyArray& a) {
+std::string npy_bytes(const std::vector<std::size_t>& dims, const std::string& descr, const void* data, std::size_t bytes) {
   std::string shape = "(";
-  for (std::size_t i = 0; i < a.shape.size(); ++i) shape += std::to_string(a.shape[i]) + (a.shape.size() == 1 ? "," : i + 1 < a.shape.size() ? ", " : "");
+  for (std::size_t i = 0; i < dims.size(); ++i) shape += std::to_string(dims[i]) + (dims.size() == 1 ? "," : i + 1 < dims.size() ? ", " : "");
   shape += ")";
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
   const std::size_t unpadded = 10 + dict.size() + 1;
   dict.append((64 - unpadded % 64) % 64, ' ');
   dict.push_back('\n');
@@ -32,21 +32,23 @@ std::string npy_bytes(const NpyArray& a) {
   out.push_back(0);
   put(out, dict.size(), 2);
   out += dict;
-  out.append(reinterpret_cast<const char*>(a.data.data()), a.data.size() * sizeof(float));
+  out.append(static_cast<const char*>(data), bytes);
   return out;
 }
+
+struct Entry {
+  std::string name, body;
+};
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw InputError("npz file '" + path + "': " + what);
 }
 
-}  // namespace
-
-void write_npz(const std::string& path, const std::vector<NpyArray>& arrays) {
+void write_entries(const std::string& path, const std::vector<Entry>& arrays) {
   std::string zip, central;
   for (const auto& a : arrays) {
     const std::string name = a.name + ".npy";
-    const std::string body = npy_bytes(a);
+    const std::string& body = a.body;
     const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()));
     const std::size_t offset = zip.size();
     // Local file header: stored (method 0), DOS date 1980-01-01.
@@ -82,6 +84,23 @@ void write_npz(const std::string& path, const std::vector<NpyArray>& arrays) {
     std::remove(tmp.c_str());
     fail(path, "renaming '" + tmp + "' failed");
   }
+}
+
+}  // namespace
+
+void write_npz(const std::string& path, const std::vector<NpyArray>& arrays) {
+  std::vector<Entry> entries;
+  for (const auto& a : arrays) entries.push_back({a.name, npy_bytes(a.shape, "<f4", a.data.data(), a.data.size() * sizeof(float))});
+  write_entries(path, entries);
+}
+
+void write_npz(const std::string& path, const std::vector<NpyTensor>& arrays) {
+  std::vector<Entry> entries;
+  for (const auto& a : arrays) {
+    if (a.bytes.size() != a.count() * item_bytes(a.type)) fail(path, "array '" + a.name + "': bytes do not match its shape");
+    entries.push_back({a.name, npy_bytes(a.shape, npy_descr(a.type), a.bytes.data(), a.bytes.size())});
+  }
+  write_entries(path, entries);
 }
 
 std::vector<NpyArray> read_npz(const std::string& path) {

@@ -55,6 +55,39 @@ void SparseInput<T>::set_row(int i, const std::uint8_t* x_row) {
 }
 
 template <typename T>
+void SparseInput<T>::set_row(int i, const std::uint8_t* x_row, const InputCoding& code) {
+  int* unit = row_unit_.data() + row_begin(i);
+  T* value = row_value_.data() + row_begin(i);
+  int n = 0;
+  const int plane = code.plane();
+  for (int c = 0; c < code.channels(); ++c) {
+    const float* table = code.byte_table(c);
+    for (int u = c * plane; u < (c + 1) * plane; ++u) {
+      unit[n] = u;
+      value[n] = static_cast<T>(table[x_row[u]]);
+      n += value[n] != T(0);
+    }
+  }
+  row_count_[i] = n;
+}
+
+template <typename T>
+void SparseInput<T>::set_row(int i, const float* x_row, const InputCoding& code) {
+  int* unit = row_unit_.data() + row_begin(i);
+  T* value = row_value_.data() + row_begin(i);
+  int n = 0;
+  const int plane = code.plane();
+  for (int c = 0; c < code.channels(); ++c) {
+    for (int u = c * plane; u < (c + 1) * plane; ++u) {
+      unit[n] = u;
+      value[n] = static_cast<T>(code.value(c, x_row[u]));
+      n += value[n] != T(0);
+    }
+  }
+  row_count_[i] = n;
+}
+
+template <typename T>
 void SparseInput<T>::assign(const T* x, int rows, int n0) {
   reset(rows, n0);
   for (int i = 0; i < rows; ++i) set_row(i, x + std::size_t(i) * n0);

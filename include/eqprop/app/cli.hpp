@@ -9,7 +9,7 @@
 
 namespace eqprop {
 
-enum class Command { Train, Bench, Eval, Info, Export };
+enum class Command { Train, Bench, Eval, Info, Export, MakeDataset };
 
 struct TrainArgs {
   Config cfg;                 // validated
@@ -38,6 +38,13 @@ struct FileArgs {
   bool help = false;
 };
 FileArgs parse_file_args(const std::vector<std::string>& args, Command cmd);
+
+struct MakeDatasetArgs {
+  bool help = false;
+  std::string data = "data/mnist";  // MNIST's IDX folder
+  std::string npz, cifar;           // outputs ("": not written)
+};
+MakeDatasetArgs parse_make_dataset_args(const std::vector<std::string>& args);
 
 std::string help_text(Command cmd);
 // The effective configuration in config-file syntax (what --dump-config prints).

@@ -42,5 +42,6 @@ int run_bench(const Words& args, std::ostream& out, std::ostream& err, const Run
 int run_eval(const Words& args, std::ostream& out, std::ostream& err, const Runtime& rt);
 int run_info(const Words& args, std::ostream& out, std::ostream& err, const Runtime& rt);
 int run_export(const Words& args, std::ostream& out, std::ostream& err, const Runtime& rt);
+int run_make_dataset(const Words& args, std::ostream& out, std::ostream& err, const Runtime& rt);
 
 }  // namespace eqprop

@@ -17,8 +17,9 @@ namespace eqprop {
 
 struct Minibatch {
   SparseInput<float> input;          // the minibatch's inputs: their nonzero entries
-  std::vector<std::uint8_t> y;       // [B]
-  std::vector<std::uint8_t> shifted; // [B x n_0] with max-shift: the moved images' bytes (else empty)
+  std::vector<Label> y;              // [B]
+  std::vector<std::uint8_t> shifted; // [B x n_0] with max-shift or flip: the moved images' bytes (else empty)
+  std::vector<float> shifted_f;      // the same for float32 images
   std::vector<float> drive1;         // [B x n_1]: x W_1 + b_1, the clamped part of layer 1's drive
   LayerStates<float> free, nudged, nudged2;  // [B x n_k] each; nudged2 only with symmetric nudging
   std::vector<StateStats> chunk_stats;       // one slot per chunk, summed in chunk order
@@ -39,9 +40,9 @@ struct Minibatch {
 void relax_chunk(const Network& net, const Layers<float>& layers, const Config& cfg, float beta, int c, int first,
                  int rows, Minibatch& mb, Workspace& ws);
 
-// One evaluation chunk, rows [first, first + rows) of data: the free phase of `steps` from the
+// One evaluation chunk, rows [first, first + rows) of data (their values through `code`): the free phase of `steps` from the
 // states in ws.cur (left there) and the figures at its end.
-StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, float eps, int steps, const Dataset& data,
-                          int first, int rows, Workspace& ws);
+StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, const InputCoding& code, float eps, int steps,
+                          const Dataset& data, int first, int rows, Workspace& ws);
 
 }  // namespace eqprop

@@ -74,10 +74,10 @@ class Trainer {
   void allocate_buffers();
   void begin_epoch();
   StateStats train_minibatch(const std::int32_t* idx, float beta_signed);
-  // The input of `example` in minibatch row `slot`: its image, or with max-shift its image
-  // moved by this epoch's shift, written into that row of mb_.shifted (tasks call this for
-  // their own rows only).
-  const std::uint8_t* training_input(std::int32_t example, int slot);
+  // Sets minibatch row `slot` of mb_.input to the input of `example`: its image, or with
+  // max-shift or flip its image moved by this epoch's draw into that row of mb_.shifted
+  // (tasks call this for their own rows only).
+  void set_training_input(std::int32_t example, int slot);
   // The learning rates of the current epoch: alphas * lr_decay^(epochs done).
   const std::vector<float>& epoch_alphas();
   // Throws DivergenceError naming the layer if a parameter is not finite, or if the caller saw
@@ -91,6 +91,7 @@ class Trainer {
   Minibatch mb_;                     // the minibatch buffers the chunk tasks share
   std::vector<UpdateBlock> blocks_;  // the reducer's fixed tasks
   std::vector<float> alphas_now_;    // epoch_alphas()'s result
+  InputCoding coding_;               // the inputs' values (st_.cfg.facts: channels, normalisation)
   std::optional<Layers<float>> layers_;  // the layers' kinds, refreshed before every minibatch and evaluation
   tbb::enumerable_thread_specific<Workspace> workspaces_;
   long input_nonzeros_ = 0;  // not training state: speed accounting only

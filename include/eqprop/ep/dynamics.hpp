@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 
+#include "eqprop/data_facts.hpp"
 #include "eqprop/kernels/sparse_input.hpp"
 #include "eqprop/ep/layer_kind.hpp"
 #include "eqprop/ep/network.hpp"
@@ -21,7 +22,7 @@ namespace eqprop {
 // the plain products are used (the same figures up to rounding; slower).
 template <typename T>
 void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt,
-           int rows, int steps, T eps, T beta, const std::uint8_t* labels, const Layers<T>* layers = nullptr);
+           int rows, int steps, T eps, T beta, const Label* labels, const Layers<T>* layers = nullptr);
 
 
 // The figures of every row of the state s, summed (StateStats). The inputs are rows
@@ -29,7 +30,7 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
 // layers: as for relax().
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
-                       const LayerStates<T>& s, int rows, const std::uint8_t* labels, T* scratch,
+                       const LayerStates<T>& s, int rows, const Label* labels, T* scratch,
                        const Layers<T>* layers = nullptr);
 
 }  // namespace eqprop

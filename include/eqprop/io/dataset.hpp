@@ -1,38 +1,53 @@
-// Dataset: images and labels of one split. load_splits() reads the IDX files of a folder
-// (MNIST, or Fashion-MNIST, which has the same layout) and cuts the paper's split: train =
-// first 50,000 of the training file, valid = last 10,000, test = t10k.
+// Dataset: the examples of one split, images as their files hold them (bytes, or float32)
+// with their shape, and labels. load_splits() reads a data set in any of the formats of
+// io/sources.hpp and cuts the run's splits: train = the first examples of the training file,
+// valid = its last valid-count examples (or the file's own validation arrays), test = the
+// test file's examples (none when the data set has no test file).
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "eqprop/config.hpp"
-#include "eqprop/mnist_shape.hpp"
+#include "eqprop/data_facts.hpp"
 
 namespace eqprop {
 
 struct Dataset {
-  std::string name;
+  std::string name;              // train, valid or test
+  std::string file;              // where the images came from, for messages
+  std::string label_file;        // where the labels came from
   int count = 0;
-  std::vector<std::uint8_t> x;   // [count x 784], row-major, pixel bytes (value: pixel_value(b) = b / 255)
-  std::vector<std::uint8_t> y;   // [count], 0-9
-  int width() const { return kInputs; }  // inputs per example
-  const std::uint8_t* row(int i) const { return x.data() + std::size_t(i) * kInputs; }
+  int channels = 1, height = 28, width = 28;
+  bool floats = false;           // float32 images (in xf); else bytes (in x)
+  std::vector<std::uint8_t> x;   // [count x inputs()], channel-major, the bytes as stored (value: b / 255)
+  std::vector<float> xf;         // [count x inputs()], float32 images
+  std::vector<Label> y;          // [count], 0..classes-1
+
+  int inputs() const { return channels * height * width; }
+  const std::uint8_t* row(int i) const { return x.data() + std::size_t(i) * inputs(); }
+  const float* float_row(int i) const { return xf.data() + std::size_t(i) * inputs(); }
+  // "3x32x32"
+  std::string shape_text() const;
+  // The rows [first, first + n) as a split named `split`.
+  Dataset slice(const std::string& split, int first, int n) const;
 };
 
 struct Splits {
   Dataset train, valid, test;
+  bool has_test = false;  // the data set has a test file (else test is empty)
+  DataFacts facts;        // shape, classes, and with normalize = mean-std the training split's statistics
 };
 
-// Loads one IDX pair (raw, or the same name with .gz), checking that it holds 28x28
-// images and as many labels as images. Rows [first, first + count) are kept.
-Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path,
-                      const std::string& name, int first = 0, int count = -1);
-
-// train_samples / valid_samples: 0 means the whole split. With train_on_all the training
-// split is the whole training file (60,000) and the validation split is empty.
-Splits load_splits(const std::string& dir, int train_samples, int valid_samples, bool train_on_all = false);
-// The same with a run's data keys (data, train-samples, valid-samples, train-on-all).
+// Reads the data set cfg names (dataset, data, classes, label) and cuts the splits
+// (valid-count, train-on-all, train-samples, valid-samples). Throws DataError naming the file
+// for bad files, ConfigError naming the key for split keys the data cannot meet.
 Splits load_splits(const Config& cfg);
+// The MNIST-style folder dir with the given split keys (tests and tools).
+Splits load_splits(const std::string& dir, int train_samples, int valid_samples, bool train_on_all = false);
+
+// A resumed run (or eval) on `data`: throws ConfigError naming both shapes when the data's
+// shape or class count differs from the run's, else gives the run's facts (its normalisation).
+void check_same_data(const DataFacts& run, const DataFacts& data, const std::string& where);
 
 }  // namespace eqprop

@@ -33,6 +33,8 @@ std::size_t item_bytes(NpyType t);
 bool is_integer(NpyType t);
 // "uint8", "float32", ...
 std::string type_name(NpyType t);
+// The .npy header's descriptor: "|u1", "<f4", ...
+std::string npy_descr(NpyType t);
 
 // The bytes of one .npy file. Throws DataError naming `what` (a file, or a file and an entry)
 // on anything that is not a well-formed little-endian C-order array of a supported type.

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "eqprop/io/npy.hpp"
+
 namespace eqprop {
 
 struct NpyArray {
@@ -16,6 +18,8 @@ struct NpyArray {
 
 // Written to PATH.tmp and renamed over path. Throws InputError naming the path on failure.
 void write_npz(const std::string& path, const std::vector<NpyArray>& arrays);
+// The same for arrays of any type npy.hpp reads (a data set's uint8 images, int64 labels).
+void write_npz(const std::string& path, const std::vector<NpyTensor>& arrays);
 // Throws InputError (DataError) on a malformed archive or an array that is not float32.
 std::vector<NpyArray> read_npz(const std::string& path);
 

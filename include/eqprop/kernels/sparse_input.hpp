@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "eqprop/kernels/pixels.hpp"
+
 namespace eqprop {
 
 template <typename T>
@@ -23,6 +25,11 @@ class SparseInput {
   void set_row(int i, const T* x_row);
   // The same from pixel bytes: sample i's values are pixel_value(x_row[u]) (pixels.hpp).
   void set_row(int i, const std::uint8_t* x_row);
+  // The same with the values of a coding (n0 = code.channels() x code.plane()): from bytes
+  // through its tables, from float32 through its normalisation. With MNIST's coding the byte
+  // form gives the same values as set_row(i, bytes).
+  void set_row(int i, const std::uint8_t* x_row, const InputCoding& code);
+  void set_row(int i, const float* x_row, const InputCoding& code);
   // reset(rows, n0), then every row of x ([rows x n0], row-major), values or pixel bytes.
   void assign(const T* x, int rows, int n0);
   void assign(const std::uint8_t* x, int rows, int n0);
