@@ -261,6 +261,14 @@ std::vector<NpyTensor> parse_npz(const std::string& z, const std::string& path) 
   if (out.empty()) fail(file, "no arrays found (not an .npz file?)");
   if (at + 4 > z.size() || (get_le(z, at, 4) != 0x02014b50 && get_le(z, at, 4) != 0x06054b50))
     fail(file, "bytes after the last entry are not a zip central directory");
+  // The archive must end where its end-of-central-directory record (and its comment) ends:
+  // anything else is a cut or an appended file.
+  bool ends = false;
+  for (std::size_t p = z.size() >= 22 ? z.size() - 22 : 0; p >= at && p + 22 <= z.size() && !ends; --p) {
+    ends = get_le(z, p, 4) == 0x06054b50 && p + 22 + get_le(z, p + 20, 2) == z.size();
+    if (p == 0 || z.size() - p > 22 + 65535) break;
+  }
+  if (!ends) fail(file, "does not end with the zip archive's end record (truncated, or bytes after the archive)");
   return out;
 }
 
