@@ -99,7 +99,8 @@ namespace {
 double gib(double bytes) { return bytes / (1024.0 * 1024.0 * 1024.0); }
 }  // namespace
 
-MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double particle_examples, int value_bytes) {
+MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double train_examples, double valid_examples,
+                               int value_bytes) {
   const auto n = cfg.layer_sizes();
   double weights = 0, units = 0;
   for (std::size_t k = 1; k < n.size(); ++k) {
@@ -107,10 +108,10 @@ MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double p
     units += n[k];
   }
   MemoryEstimate m;
-  // The files' examples as read, and a copy while the splits are cut from them.
-  m.data = 2.0 * file_examples * (double(n[0]) * value_bytes + sizeof(Label));
+  // The files' examples as read (the training split stays in place), and the validation copy.
+  m.data = (file_examples + valid_examples) * (double(n[0]) * value_bytes + sizeof(Label));
   m.weights = 3.0 * weights * sizeof(float);
-  m.particles = (cfg.checkpoint_particles ? 2.0 : 1.0) * particle_examples * units * sizeof(float);
+  m.particles = (cfg.checkpoint_particles ? 2.0 : 1.0) * (train_examples + valid_examples) * units * sizeof(float);
   return m;
 }
 

@@ -165,7 +165,9 @@ TEST_CASE("idx folders of any shape, float32, t10k optional; --classes widens th
   const auto w = run("train --dataset idx --data " + d + " --classes 7 --valid-count 20 --epochs 1" + kRun + " --checkpoint " + dir.file("w.ck"));
   CHECK(w.code == 0);
   CHECK(contains(w.output, "3 classes") == false);
-  CHECK(contains(run("info " + dir.file("w.ck")).output, "16 x 7"));
+  const auto info = run("info " + dir.file("w.ck")).output;
+  CHECK(contains(info, "16 x 7"));
+  CHECK(contains(info, "data: examples of 1x5x4, 7 classes"));
 }
 
 TEST_CASE("every class of bad data input: exit 2, naming the file and the problem, before training") {

@@ -180,3 +180,27 @@ TEST_CASE("bad options and values are refused, naming the key") {
     CHECK(contains(msg, c.expect));
   }
 }
+
+TEST_CASE("memory estimate: ImageNet 32x32's size fits in 24 GiB as uint8, not as float32") {
+  // 1,281,167 training images (50,000 of them the validation split) and 50,000 test images of
+  // 3x32x32, 1,000 classes, one hidden layer of 500: docs/data.md quotes these figures.
+  eqprop::Config cfg;
+  cfg.facts.channels = 3;
+  cfg.facts.height = cfg.facts.width = 32;
+  cfg.facts.classes = 1000;
+  const double files = 1281167 + 50000, train = 1281167 - 50000, valid = 50000, particles = train + valid;
+  const double gib = 1024.0 * 1024.0 * 1024.0;
+  const auto bytes = eqprop::estimate_memory(cfg, files, train, valid, 1);
+  const auto floats = eqprop::estimate_memory(cfg, files, train, valid, 4);
+  MESSAGE("uint8: " << eqprop::describe(bytes) << "; float32: " << eqprop::describe(floats));
+  CHECK(bytes.total() < 24 * gib);
+  CHECK(floats.total() > 24 * gib);
+  // The parts: the images as read and the validation copy, with their labels, the particles
+  // of 1,500 units twice, the weights three times.
+  CHECK(bytes.data == doctest::Approx((files + valid) * (3072 + 4)));
+  CHECK(bytes.particles == doctest::Approx(2 * particles * 1500 * 4));
+  CHECK(bytes.weights == doctest::Approx(3 * (3072.0 * 500 + 500 + 500.0 * 1000 + 1000) * 4));
+  // Model-only checkpoints keep one copy of the particles.
+  cfg.checkpoint_particles = false;
+  CHECK(eqprop::estimate_memory(cfg, files, train, valid, 1).particles == doctest::Approx(particles * 1500 * 4));
+}

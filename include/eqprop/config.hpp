@@ -91,16 +91,17 @@ struct Config {
   int train_chunks() const { return (batch + train_chunk() - 1) / train_chunk(); }
 };
 
-// The bytes a training run holds at its peak: the data (its file's examples as read, bytes
-// or float32, and a copy while the splits are cut), the weights three times (live, the
-// epoch's start, the checkpoint buffer) and the particles twice (live, the checkpoint buffer).
+// The bytes a training run holds at its peak: the data (its files' examples as read, bytes
+// or float32, and the validation split's copy), the weights three times (live, the epoch's
+// start, the checkpoint buffer) and the particles twice (live, the checkpoint buffer).
 struct MemoryEstimate {
   double data = 0, weights = 0, particles = 0;
   double total() const { return data + weights + particles; }
 };
-// file_examples: examples in the data files (all splits); particle_examples: training plus
-// validation examples (each keeps one state per layer); value_bytes: 1 (uint8) or 4 (float32).
-MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double particle_examples, int value_bytes);
+// file_examples: examples in the data files (all splits); train_examples, valid_examples: the
+// splits' (each example keeps one state per layer); value_bytes: 1 (uint8) or 4 (float32).
+MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double train_examples, double valid_examples,
+                               int value_bytes);
 std::string describe(const MemoryEstimate& m);  // "2.1 GiB (data 1.1, weights ..., particles ...)"
 // Throws ConfigError with the estimate and its parts when it exceeds the machine's physical memory.
 void check_memory(const MemoryEstimate& m);

@@ -26,6 +26,9 @@ int run_info(const Words& args, std::ostream& out, std::ostream&, const Runtime&
       << " payload bytes, " << (info.has_particles ? "with particles" : "model only (no particles)") << "\n";
   out << "progress: " << st.epochs_done << " of " << st.cfg.epochs << " epochs done";
   if (st.in_epoch) out << "; inside epoch " << st.epochs_done + 1 << " at sample " << st.cursor << " of " << st.order.size();
+  out << "\ndata: examples of " << st.cfg.facts.text();
+  for (std::size_t c = 0; c < st.cfg.facts.mean.size(); ++c)
+    out << (c ? ", " : "; normalised per channel, mean/std ") << st.cfg.facts.mean[c] << "/" << st.cfg.facts.stddev[c];
   out << "\n\nconfiguration:\n" << format_config(st.cfg) << "\ntensors (float32, row-major):\n";
   for (int k = 1; k <= st.net.layers(); ++k)
     out << "  W" << k << "  " << st.net.sizes[k - 1] << " x " << st.net.sizes[k] << "\n";

@@ -19,8 +19,7 @@ Splits load_run_data(Config& cfg, const std::string& resumed_from) {
                         (stored ? "mean-std" : "none") + ", found " + to_string(cfg.normalize));
     }
   }
-  const double files = double(data.train.count) + data.valid.count + data.test.count;
-  check_memory(estimate_memory(cfg, files, double(data.train.count) + data.valid.count, data.train.floats ? 4 : 1));
+  check_memory(estimate_memory(cfg, double(data.read_examples), data.train.count, data.valid.count, data.train.floats ? 4 : 1));
   return data;
 }
 

@@ -107,6 +107,7 @@ Splits load_splits(const Config& cfg) {
 
   // The validation split: the file's own arrays, or the last valid-count training examples.
   Splits s;
+  s.read_examples = long(src.train.count) + (src.valid ? src.valid->count : 0) + (src.test ? src.test->count : 0);
   Dataset whole = std::move(src.train);
   int valid_n = 0;
   if (src.valid) {
@@ -133,11 +134,18 @@ Splits load_splits(const Config& cfg) {
   cfg.validate_data(s.facts, train_available, valid_n);
 
   const int train_split = own_valid ? whole.count : whole.count - valid_n;
-  s.train = whole.slice("train", 0, cfg.train_samples > 0 ? cfg.train_samples : train_split);
   const int n_valid = cfg.valid_samples > 0 ? cfg.valid_samples : valid_n;
   s.valid = own_valid ? src.valid->slice("valid", 0, n_valid) : whole.slice("valid", train_split, n_valid);
-  whole = Dataset();
   src.valid.reset();
+  // The training split is the file's first rows: kept where they were read, not copied (the
+  // peak is the file plus the validation copy), and the rows after them dropped.
+  const int n_train = cfg.train_samples > 0 ? cfg.train_samples : train_split;
+  s.train = std::move(whole);
+  s.train.name = "train";
+  s.train.count = n_train;
+  (s.train.floats ? s.train.xf.resize(std::size_t(n_train) * s.train.inputs())
+                  : s.train.x.resize(std::size_t(n_train) * s.train.inputs()));
+  s.train.y.resize(n_train);
   if (src.test) {
     s.test = std::move(*src.test);
     s.has_test = true;

@@ -56,6 +56,9 @@ void SparseInput<T>::set_row(int i, const std::uint8_t* x_row) {
 
 template <typename T>
 void SparseInput<T>::set_row(int i, const std::uint8_t* x_row, const InputCoding& code) {
+  // Without normalisation every channel's table is b / 255, zero exactly for byte 0: the
+  // plain byte loop (a third fewer instructions than the table's float compare).
+  if (!code.normalized()) return set_row(i, x_row);
   int* unit = row_unit_.data() + row_begin(i);
   T* value = row_value_.data() + row_begin(i);
   int n = 0;
@@ -63,9 +66,10 @@ void SparseInput<T>::set_row(int i, const std::uint8_t* x_row, const InputCoding
   for (int c = 0; c < code.channels(); ++c) {
     const float* table = code.byte_table(c);
     for (int u = c * plane; u < (c + 1) * plane; ++u) {
+      const T v = static_cast<T>(table[x_row[u]]);
       unit[n] = u;
-      value[n] = static_cast<T>(table[x_row[u]]);
-      n += value[n] != T(0);
+      value[n] = v;
+      n += v != T(0);
     }
   }
   row_count_[i] = n;
@@ -79,9 +83,10 @@ void SparseInput<T>::set_row(int i, const float* x_row, const InputCoding& code)
   const int plane = code.plane();
   for (int c = 0; c < code.channels(); ++c) {
     for (int u = c * plane; u < (c + 1) * plane; ++u) {
+      const T v = static_cast<T>(code.value(c, x_row[u]));
       unit[n] = u;
-      value[n] = static_cast<T>(code.value(c, x_row[u]));
-      n += value[n] != T(0);
+      value[n] = v;
+      n += v != T(0);
     }
   }
   row_count_[i] = n;

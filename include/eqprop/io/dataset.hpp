@@ -36,6 +36,7 @@ struct Dataset {
 struct Splits {
   Dataset train, valid, test;
   bool has_test = false;  // the data set has a test file (else test is empty)
+  long read_examples = 0; // examples in the files as read (all splits, before any was cut)
   DataFacts facts;        // shape, classes, and with normalize = mean-std the training split's statistics
 };
 
