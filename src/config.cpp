@@ -33,6 +33,7 @@ void Config::validate() const {
   // eps > 1 makes (1 - eps) negative: the update would overshoot and oscillate.
   require(std::isfinite(eps) && eps > 0.f && eps <= 1.f, "eps", eps, "a step size in (0, 1]");
   require(std::isfinite(beta) && beta > 0.f, "beta", beta, "a finite value > 0");
+  require(std::isfinite(tol) && tol >= 0.f && tol < 1.f, "tol", tol, "0 (off) or a state change in (0, 1)");
   const std::size_t n_weights = hidden.size() + 1;
   if (alphas.size() != n_weights) {
     std::ostringstream os;
@@ -160,6 +161,7 @@ std::string to_string(DatasetName d) {
   return "?";
 }
 std::string to_string(LabelKind k) { return k == LabelKind::Fine ? "fine" : "coarse"; }
+std::string to_string(RelaxScheme r) { return r == RelaxScheme::Sync ? "sync" : "alternating"; }
 std::string to_string(Normalize n) { return n == Normalize::None ? "none" : "mean-std"; }
 std::string default_data_dir(DatasetName d) {
   if (d == DatasetName::Mnist) return kMnistDir;

@@ -96,6 +96,24 @@ TEST_CASE("SIGINT: the run finishes its minibatch, checkpoints, exits 130, and r
   CHECK(file_bytes(dir.file("a.npz")) == file_bytes(dir.file("b.npz")));
 }
 
+TEST_CASE("alternating relaxation with a tolerance: stopped and resumed mid-epoch equals an uninterrupted run") {
+  test::TempDir dir;
+  const std::string common = "train " + data_arg() + kTiny + " --epochs 2 --relax alternating --tol 1e-3 --progress=false";
+  const auto a = run(common + " --checkpoint " + dir.file("a.ck") + " --metrics " + dir.file("a.jsonl"));
+  CAPTURE(a.output);
+  REQUIRE(a.code == 0);
+  CHECK(contains(a.output, "steps"));  // the mean sweeps per phase
+  CHECK(contains(file_bytes(dir.file("a.jsonl")), "\"free_steps\":"));
+  REQUIRE(run(common + " --checkpoint " + dir.file("b.ck") + " --max-minibatches 13").code == 0);
+  const auto b = run("train --resume " + dir.file("b.ck"));
+  CAPTURE(b.output);
+  REQUIRE(b.code == 0);
+  REQUIRE(run("export " + dir.file("a.ck") + " --npz " + dir.file("a.npz") + " --particles").code == 0);
+  REQUIRE(run("export " + dir.file("b.ck") + " --npz " + dir.file("b.npz") + " --particles").code == 0);
+  CHECK(file_bytes(dir.file("a.npz")) == file_bytes(dir.file("b.npz")));
+  CHECK(contains(run("info " + dir.file("b.ck")).output, "relax = alternating"));
+}
+
 TEST_CASE("--max-minibatches stops with a checkpoint; info, eval and export read it") {
   test::TempDir dir;
   const std::string ck = dir.file("c.ck");

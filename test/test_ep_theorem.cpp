@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "eqprop/ep/alternating.hpp"
 #include "eqprop/ep/dynamics.hpp"
 #include "eqprop/ep/input_layer.hpp"
 #include "eqprop/ep/update.hpp"
@@ -24,13 +25,18 @@ struct Batch {
   std::vector<eqprop::Label> y;
 };
 
-// Relaxes from zero until no state moves by more than 1e-14 (or a step cap).
-eqprop::LayerStates<double> equilibrium(const Net& net, const Batch& b, double beta,
+// Relaxes from zero (or start) until no state moves by more than 1e-15 (or a step cap), with
+// the synchronous eps = 0.5 step or alternating sweeps.
+eqprop::LayerStates<double> equilibrium(const Net& net, const Batch& b, double beta, bool alternating,
                                         const eqprop::LayerStates<double>* start = nullptr) {
   eqprop::LayerStates<double> cur(net.sizes, kRows), nxt(net.sizes, kRows);
   if (start) cur = *start;
   std::vector<double> drive1(std::size_t(kRows) * net.sizes[1]);
   eqprop::clamped_drive(net, b.x.data(), kRows, drive1.data());
+  if (alternating) {
+    eqprop::relax_alternating(net, drive1.data(), cur, nxt, kRows, 100000, beta, b.y.data(), 1e-15);
+    return cur;
+  }
   for (int it = 0; it < 100000; ++it) {
     const auto before = cur.h;
     eqprop::relax(net, drive1.data(), cur, nxt, kRows, 1, 0.5, beta, b.y.data());
@@ -42,8 +48,8 @@ eqprop::LayerStates<double> equilibrium(const Net& net, const Batch& b, double b
   return cur;
 }
 
-double equilibrium_cost(const Net& net, const Batch& b) {
-  const auto s = equilibrium(net, b, 0.0);
+double equilibrium_cost(const Net& net, const Batch& b, bool alternating) {
+  const auto s = equilibrium(net, b, 0.0, alternating);
   const int L = net.layers();
   double J = 0;
   for (int i = 0; i < kRows; ++i)
@@ -54,9 +60,7 @@ double equilibrium_cost(const Net& net, const Batch& b) {
   return J / kRows;
 }
 
-}  // namespace
-
-TEST_CASE("symmetric EP update with small beta equals -dJ/dtheta at the free fixed point") {
+void check_theorem(bool alternating) {
   // Moderate weights and biases keep most units strictly inside (0,1).
   const Net net = test::random_net(kSizes, 42, 0.5, -0.1, 0.4);
   std::mt19937_64 g(1);
@@ -67,9 +71,9 @@ TEST_CASE("symmetric EP update with small beta equals -dJ/dtheta at the free fix
   b.y = {0, 2, 1};
 
   const double beta = 1e-4;
-  const auto free_state = equilibrium(net, b, 0.0);
-  const auto plus = equilibrium(net, b, beta, &free_state);
-  const auto minus = equilibrium(net, b, -beta, &free_state);
+  const auto free_state = equilibrium(net, b, 0.0, alternating);
+  const auto plus = equilibrium(net, b, beta, alternating, &free_state);
+  const auto minus = equilibrium(net, b, -beta, alternating, &free_state);
   Net updated = net;
   std::vector<double> diff(std::size_t(kRows) * kSizes[1]);
   const std::vector<double> alphas(net.layers(), 1.0);
@@ -87,9 +91,9 @@ TEST_CASE("symmetric EP update with small beta equals -dJ/dtheta at the free fix
   auto compare = [&](double& param, double ep_step) {
     const double keep = param;
     param = keep + delta;
-    const double jp = equilibrium_cost(probe, b);
+    const double jp = equilibrium_cost(probe, b, alternating);
     param = keep - delta;
-    const double jm = equilibrium_cost(probe, b);
+    const double jm = equilibrium_cost(probe, b, alternating);
     param = keep;
     const double grad = (jp - jm) / (2 * delta);
     worst = std::max(worst, std::abs(ep_step + grad));
@@ -107,3 +111,9 @@ TEST_CASE("symmetric EP update with small beta equals -dJ/dtheta at the free fix
   CHECK(interior > kRows * 6);
   CHECK(worst < 1e-6);
 }
+
+}  // namespace
+
+TEST_CASE("symmetric EP update with small beta equals -dJ/dtheta at the free fixed point") { check_theorem(false); }
+
+TEST_CASE("the same with alternating relaxation (exact layer minima, odd then even layers)") { check_theorem(true); }

@@ -202,6 +202,7 @@ void check_threads_identical(const eqprop::Config& cfg, const eqprop::Splits& da
     CHECK(nets[r].W == nets[0].W);
     CHECK(nets[r].b == nets[0].b);
     for (int s = 0; s < 2; ++s) {
+      CHECK(evals[2 * r + s].free_steps == evals[s].free_steps);
       CHECK(evals[2 * r + s].errors == evals[s].errors);
       CHECK(evals[2 * r + s].energy == evals[s].energy);
       CHECK(evals[2 * r + s].cost == evals[s].cost);
@@ -220,6 +221,11 @@ TEST_CASE("weights and evaluation are bit-identical for --threads 1, 2 and 4 (re
   cfg.validate();
   check_threads_identical(cfg, data);
   cfg.max_shift = 1;  // shifted training images: each task writes its own rows of the moved images
+  check_threads_identical(cfg, data);
+  cfg.max_shift = 0;
+  cfg.relax = eqprop::RelaxScheme::Alternating;  // phases stop per chunk: the chunks are fixed by the configuration
+  cfg.tol = 1e-3f;
+  cfg.flip = true;
   check_threads_identical(cfg, data);
 }
 

@@ -17,6 +17,9 @@ enum class BetaSign { Random, Positive };
 enum class DatasetName { Mnist, FashionMnist, Idx, Npz, Cifar10, Cifar100 };
 enum class LabelKind { Fine, Coarse };     // CIFAR-100's two labels (100 and 20 classes)
 enum class Normalize { None, MeanStd };    // mean-std: per channel, from the training split
+// sync: the paper's damped synchronous step of every layer; alternating: each layer set to its
+// exact conditional minimum, odd layers then even layers (ep/alternating.hpp).
+enum class RelaxScheme { Sync, Alternating };
 
 // Where each data set is when --data is not given: MNIST as tools/fetch_mnist.sh leaves it,
 // Fashion-MNIST as Debian's dataset-fashion-mnist package installs it (gzip IDX files); the
@@ -37,7 +40,10 @@ struct Config {
   int n_free = 20;                      // free-phase steps (reference code: n_it_neg)
   int n_nudged = 4;                     // nudged-phase steps (reference code: n_it_pos)
   int test_steps = 100;                 // free-phase steps from zero for the test set (no particles)
-  float eps = 0.5f;                     // step size of the state update
+  RelaxScheme relax = RelaxScheme::Sync;  // how a phase relaxes (sync: the paper)
+  float tol = 0.f;                      // a phase stops after the first step (sweep) whose largest state change
+                                        // is below tol; n-free, n-nudged, test-steps the most (0: always all)
+  float eps = 0.5f;                     // step size of the state update (sync only)
   float beta = 0.5f;                    // nudging strength (reference code's beta: C has no 1/2)
   std::vector<float> alphas{0.1f, 0.05f};  // learning rate per weight layer, input to output
   float lr_decay = 1.f;                 // epoch e (from 1) uses alphas * lr_decay^(e-1); 1: constant (paper)
@@ -111,5 +117,6 @@ std::string to_string(BetaSign s);
 std::string to_string(DatasetName d);
 std::string to_string(LabelKind k);
 std::string to_string(Normalize n);
+std::string to_string(RelaxScheme r);
 
 }  // namespace eqprop

@@ -80,7 +80,7 @@ std::uint64_t parse_seed(const std::string& text) {
 // Program_options stores into these; lists, enums and the seed are parsed by us.
 struct RawOptions {
   Config cfg;
-  std::string hidden, alphas, nudging, beta_sign, seed, dataset, label, normalize, config_file;
+  std::string hidden, alphas, nudging, beta_sign, seed, dataset, label, normalize, relax, config_file;
 };
 
 // The defaults shown and used are those of `d`: bench trains on fewer samples by default.
@@ -98,7 +98,9 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("n-free", val(&r.cfg.n_free, d.n_free), "free-phase steps (reference code: n_it_neg)")
     ("n-nudged", val(&r.cfg.n_nudged, d.n_nudged), "nudged-phase steps (reference code: n_it_pos)")
     ("test-steps", val(&r.cfg.test_steps, d.test_steps), "free-phase steps from zero state for the test set")
-    ("eps", val(&r.cfg.eps, d.eps), "step size of the state update, in (0,1]")
+    ("relax", val(&r.relax, to_string(d.relax)), "sync (the paper: every layer's damped step at once) or alternating (each layer to its exact minimum, odd layers then even; eps unused)")
+    ("tol", val(&r.cfg.tol, d.tol), "stop a phase after the first step or sweep whose largest state change is below this (0: always n-free / n-nudged / test-steps)")
+    ("eps", val(&r.cfg.eps, d.eps), "step size of the state update, in (0,1] (sync)")
     ("beta", val(&r.cfg.beta, d.beta), "nudging strength (cost without 1/2, as the reference code)")
     ("alphas", val(&r.alphas, join(d.alphas)), "learning rate per weight layer, input to output")
     ("lr-decay", val(&r.cfg.lr_decay, d.lr_decay), "epoch e uses alphas times lr-decay^(e-1) (1: constant, as the paper)")
@@ -144,6 +146,11 @@ LabelKind parse_label(const std::string& s) {
   if (s == "coarse") return LabelKind::Coarse;
   throw ConfigError("config key 'label': expected fine or coarse, found '" + s + "'");
 }
+RelaxScheme parse_relax(const std::string& s) {
+  if (s == "sync") return RelaxScheme::Sync;
+  if (s == "alternating") return RelaxScheme::Alternating;
+  throw ConfigError("config key 'relax': expected sync or alternating, found '" + s + "'");
+}
 Normalize parse_normalize(const std::string& s) {
   if (s == "none") return Normalize::None;
   if (s == "mean-std") return Normalize::MeanStd;
@@ -178,7 +185,9 @@ po::options_description eval_options(EvalArgs& a) {
     ("data", val(&a.data, a.data), "the data set, in the run's format (default: the one the run was trained with)")
     ("threads", val(&a.threads, a.threads), "worker threads (default: all this process may use)")
     ("steps", val(&a.steps, a.steps), "free-phase steps (0: n-free from particles, test-steps from zero)")
-    ("from-zero", val(&a.from_zero, a.from_zero), "start from zero states even where particles were saved");
+    ("from-zero", val(&a.from_zero, a.from_zero), "start from zero states even where particles were saved")
+    ("relax", val(&a.relax, a.relax), "sync or alternating (default: the run's)")
+    ("tol", val(&a.tol, a.tol), "stop the free phase after the first step or sweep whose largest state change is below this (default: the run's; 0: all steps)");
   // clang-format on
   return opts;
 }
@@ -300,6 +309,7 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, co
   r.cfg.dataset = parse_dataset(r.dataset);
   r.cfg.label = parse_label(r.label);
   r.cfg.normalize = parse_normalize(r.normalize);
+  r.cfg.relax = parse_relax(r.relax);
   // Another data set without --data: its own standard folder, not the base's.
   if (vm["data"].defaulted() && r.cfg.dataset != d.dataset) r.cfg.data = default_data_dir(r.cfg.dataset);
   r.cfg.facts = d.facts;  // not a key: a resumed run's data facts come with its checkpoint
@@ -319,6 +329,9 @@ EvalArgs parse_eval_args(const std::vector<std::string>& args) {
     throw ConfigError("option '--split': expected train, valid or test, found '" + a.split + "'");
   if (a.threads < 1) throw ConfigError("option '--threads': expected a thread count >= 1, found " + text(a.threads));
   if (a.steps < 0) throw ConfigError("option '--steps': expected 0 (default) or a count, found " + text(a.steps));
+  if (!a.relax.empty() && a.relax != "sync" && a.relax != "alternating")
+    throw ConfigError("option '--relax': expected sync or alternating, found '" + a.relax + "'");
+  if (!(a.tol < 1.f)) throw ConfigError("option '--tol': expected a state change below 1, found " + text(a.tol));
   return a;
 }
 

@@ -18,6 +18,8 @@ int run_eval(const Words& args, std::ostream& out, std::ostream&, const Runtime&
   CheckpointInfo info;
   TrainState st = load_checkpoint(a.checkpoint, &info);
   if (!a.data.empty()) st.cfg.data = a.data;
+  if (!a.relax.empty()) st.cfg.relax = a.relax == "sync" ? RelaxScheme::Sync : RelaxScheme::Alternating;
+  if (a.tol >= 0.f) st.cfg.tol = a.tol;
   const int threads = a.threads;
   const ThreadSetup thread_setup(threads);
   const Splits data = load_run_data(st.cfg, a.checkpoint);
@@ -30,6 +32,8 @@ int run_eval(const Words& args, std::ostream& out, std::ostream&, const Runtime&
                       (a.split == "valid" ? " (train-on-all, or valid-count 0)" : " (no test file)") +
                       "; choose another --split");
   const int steps = a.steps > 0 ? a.steps : from_particles ? st.cfg.n_free : st.cfg.test_steps;
+  const RelaxScheme st_relax = st.cfg.relax;
+  const float st_tol = st.cfg.tol;
   Trainer trainer(std::move(st), data.train, data.valid);
   const auto t0 = std::chrono::steady_clock::now();
   const StateStats s = trainer.evaluate(split, steps, from_particles ? &particles : nullptr);
@@ -39,7 +43,9 @@ int run_eval(const Words& args, std::ostream& out, std::ostream&, const Runtime&
       << "free phase of " << steps << " steps from "
       << (from_particles ? "the saved particles" : "zero states")
       << (a.split != "test" && !from_particles && !a.from_zero ? " (the checkpoint has no particles)" : "") << ", "
-      << threads << " threads, " << secs << " s\n";
+      << threads << " threads, " << secs << " s\n"
+      << "steps per example: " << (s.count > 0 ? s.free_steps / double(s.count) : 0.0) << " (" << to_string(st_relax)
+      << (st_tol > 0.f ? ", tol " + std::to_string(st_tol) : std::string(", no tolerance")) << ")\n";
   return 0;
 }
 

@@ -39,9 +39,11 @@ int run_info(const Words& args, std::ostream& out, std::ostream&, const Runtime&
   }
   out << "\ntraining curves:\n";
   if (st.curves.empty()) out << "  (no finished epoch)\n";
-  else out << epoch_header(st.net.layers()) << "\n";
+  const bool early = st.cfg.relax == RelaxScheme::Alternating || st.cfg.tol > 0.f;
+  const int phases = st.cfg.nudging == Nudging::Symmetric ? 2 : 1;
+  if (!st.curves.empty()) out << epoch_header(st.net.layers(), early) << "\n";
   const int train_count = static_cast<int>(st.order.size());
-  for (const auto& e : st.curves) out << epoch_line(e, train_count) << "\n";
+  for (const auto& e : st.curves) out << epoch_line(e, train_count, early ? phases : 0) << "\n";
   return 0;
 }
 

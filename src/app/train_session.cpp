@@ -72,14 +72,17 @@ void TrainSession::test() {
 }
 
 int TrainSession::run() {
-  out_ << epoch_header(static_cast<int>(cfg_.hidden.size()) + 1) << std::endl;
+  // The steps column where phases may stop early.
+  const bool early = cfg_.relax == RelaxScheme::Alternating || cfg_.tol > 0.f;
+  const int phases = cfg_.nudging == Nudging::Symmetric ? 2 : 1;
+  out_ << epoch_header(static_cast<int>(cfg_.hidden.size()) + 1, early) << std::endl;
   while (trainer_.state().epochs_done < cfg_.epochs) {
     const bool finished = trainer_.train_pass([&](const Trainer& t) { return after_minibatch(t); });
     if (!finished) return stop_now(false);
     progress_.clear();
     const EpochStats& s = trainer_.finish_epoch();
-    out_ << epoch_line(s, data_.train.count) << std::endl;
-    if (metrics_) metrics_->write(epoch_json(s, data_.train.count));
+    out_ << epoch_line(s, data_.train.count, early ? phases : 0) << std::endl;
+    if (metrics_) metrics_->write(epoch_json(s, data_.train.count, phases));
     save();
     if (agreed_signal() || limit_reached_) return stop_now(true);
   }

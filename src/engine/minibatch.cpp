@@ -1,15 +1,41 @@
 #include "eqprop/engine/minibatch.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
+#include "eqprop/ep/alternating.hpp"
 #include "eqprop/ep/dynamics.hpp"
 #include "eqprop/ep/input_layer.hpp"
 
 namespace eqprop {
 namespace {
 int max_width(const std::vector<int>& sizes) { return *std::max_element(sizes.begin() + 1, sizes.end()); }
+// The largest |a - b| over the first `rows` rows of every layer.
+float max_change(const LayerStates<float>& a, const LayerStates<float>& b, int rows) {
+  float worst = 0.f;
+  for (std::size_t k = 1; k < a.h.size(); ++k) {
+    const std::size_t n = std::size_t(rows) * a.size(static_cast<int>(k));
+    for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(a.h[k][i] - b.h[k][i]));
+  }
+  return worst;
+}
 }  // namespace
+
+int relax_phase(const Network& net, const Layers<float>& layers, const Config& cfg, const float* drive1, Workspace& ws,
+                int rows, int steps, float beta, const Label* y) {
+  if (cfg.relax == RelaxScheme::Alternating)
+    return relax_alternating(net, drive1, ws.cur, ws.nxt, rows, steps, beta, y, cfg.tol, &layers);
+  if (cfg.tol <= 0.f) {
+    relax(net, drive1, ws.cur, ws.nxt, rows, steps, cfg.eps, beta, y, &layers);
+    return steps;
+  }
+  for (int t = 1; t <= steps; ++t) {
+    relax(net, drive1, ws.cur, ws.nxt, rows, 1, cfg.eps, beta, y, &layers);
+    if (max_change(ws.cur, ws.nxt, rows) < cfg.tol) return t;  // nxt holds the state before the step
+  }
+  return steps;
+}
 
 Workspace::Workspace(const std::vector<int>& sizes, int cap)
     : cur(sizes, cap), nxt(sizes, cap), drive1(std::size_t(cap) * sizes[1]),
@@ -47,30 +73,34 @@ void relax_chunk(const Network& net, const Layers<float>& layers, const Config& 
   // x W_1 + b_1 over the chunk's nonzero inputs: the clamped part of layer 1's drive.
   input_drive(net, mb.input, first, rows, mb.drive1.data());
   // Free phase; its end state is the new particle (reference code: only the free phase is stored).
-  relax(net, drive1, ws.cur, ws.nxt, rows, cfg.n_free, cfg.eps, 0.f, nullptr, &layers);
+  const int free_steps = relax_phase(net, layers, cfg, drive1, ws, rows, cfg.n_free, 0.f, nullptr);
   copy_rows(ws.cur, 0, mb.free, first, rows);
-  mb.chunk_stats[c] = state_stats(net, mb.input, first, drive1, ws.cur, rows, y, ws.scratch.data(), &layers);
+  StateStats& stats = mb.chunk_stats[c];
+  stats = state_stats(net, mb.input, first, drive1, ws.cur, rows, y, ws.scratch.data(), &layers);
+  stats.free_steps = double(free_steps) * rows;
   // Nudged phase(s), each from the free fixed point.
-  relax(net, drive1, ws.cur, ws.nxt, rows, cfg.n_nudged, cfg.eps, beta, y, &layers);
+  stats.nudged_steps = double(relax_phase(net, layers, cfg, drive1, ws, rows, cfg.n_nudged, beta, y)) * rows;
   copy_rows(ws.cur, 0, mb.nudged, first, rows);
   if (symmetric) {
     copy_rows(mb.free, first, ws.cur, 0, rows);
-    relax(net, drive1, ws.cur, ws.nxt, rows, cfg.n_nudged, cfg.eps, -beta, y, &layers);
+    stats.nudged_steps += double(relax_phase(net, layers, cfg, drive1, ws, rows, cfg.n_nudged, -beta, y)) * rows;
     copy_rows(ws.cur, 0, mb.nudged2, first, rows);
   }
   layer1_difference(mb.nudged, mb.phase_b(cfg.nudging), first, rows, mb.diff1.data());
 }
 
-StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, const InputCoding& code, float eps, int steps,
-                          const Dataset& data, int first, int rows, Workspace& ws) {
+StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, const InputCoding& code, const Config& cfg,
+                          int steps, const Dataset& data, int first, int rows, Workspace& ws) {
   ws.input.reset(rows, data.inputs());
   for (int i = 0; i < rows; ++i) {
     if (data.floats) ws.input.set_row(i, data.float_row(first + i), code);
     else ws.input.set_row(i, data.row(first + i), code);
   }
   input_drive(net, ws.input, 0, rows, ws.drive1.data());
-  relax(net, ws.drive1.data(), ws.cur, ws.nxt, rows, steps, eps, 0.f, nullptr, &layers);
-  return state_stats(net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(), &layers);
+  const int done = relax_phase(net, layers, cfg, ws.drive1.data(), ws, rows, steps, 0.f, nullptr);
+  StateStats s = state_stats(net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(), &layers);
+  s.free_steps = double(done) * rows;
+  return s;
 }
 
 }  // namespace eqprop

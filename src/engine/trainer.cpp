@@ -254,7 +254,7 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
     } else {
       ws.cur.zero();
     }
-    parts[c] = evaluate_chunk(st_.net, *layers_, coding_, st_.cfg.eps, steps, data, first, rows, ws);
+    parts[c] = evaluate_chunk(st_.net, *layers_, coding_, st_.cfg, steps, data, first, rows, ws);
     if (particles) copy_rows(ws.cur, 0, *particles, first - base, rows);
   });
   dist_->gather_stats(parts);

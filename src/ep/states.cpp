@@ -19,6 +19,8 @@ StateStats& StateStats::operator+=(const StateStats& o) {
   cost += o.cost;
   errors += o.errors;
   count += o.count;
+  free_steps += o.free_steps;
+  nudged_steps += o.nudged_steps;
   return *this;
 }
 

@@ -93,9 +93,9 @@ void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
     flag(ar, c.persistent_particles);
   }
   if (format >= 4) ar & c.max_shift;
-  int label = static_cast<int>(c.label), normalize = static_cast<int>(c.normalize);
+  int label = static_cast<int>(c.label), normalize = static_cast<int>(c.normalize), relax = static_cast<int>(c.relax);
   if (format >= 5) {
-    ar & c.classes & label & c.valid_count & normalize;
+    ar & c.classes & label & c.valid_count & normalize & relax & c.tol;
     flag(ar, c.flip);
     DataFacts& f = c.facts;
     ar & f.channels & f.height & f.width & f.classes;
@@ -107,8 +107,9 @@ void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
     if (!sane) throw std::range_error("bad data facts");
   }
   if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 5 || label < 0 || label > 1 ||
-      normalize < 0 || normalize > 1)
+      normalize < 0 || normalize > 1 || relax < 0 || relax > 1)
     throw std::range_error("bad enumeration value");
+  c.relax = static_cast<RelaxScheme>(relax);
   c.label = static_cast<LabelKind>(label);
   c.normalize = static_cast<Normalize>(normalize);
   c.dataset = static_cast<DatasetName>(dataset);
@@ -127,14 +128,15 @@ void serialize_states(A& ar, LayerStates<float>& s, Budget& b) {
   vecs(ar, s.h, b);
 }
 template <class A>
-void serialize_stats(A& ar, StateStats& s) {
+void serialize_stats(A& ar, StateStats& s, std::uint32_t format) {
   ar & s.energy & s.cost & s.errors & s.count;
+  if (format >= 5) ar & s.free_steps & s.nudged_steps;
 }
 template <class A>
-void serialize_epoch(A& ar, EpochStats& e, Budget& b) {
+void serialize_epoch(A& ar, EpochStats& e, Budget& b, std::uint32_t format) {
   ar & e.epoch;
-  serialize_stats(ar, e.train);
-  serialize_stats(ar, e.valid);
+  serialize_stats(ar, e.train, format);
+  serialize_stats(ar, e.valid, format);
   vec(ar, e.rel_change, b);
   ar & e.seconds & e.train_seconds & e.relax_seconds & e.update_seconds & e.valid_seconds & e.threads;
 }
@@ -149,7 +151,7 @@ void serialize_state(A& ar, TrainState& s, bool particles, Budget& b, std::uint3
   flag(ar, s.in_epoch);
   ar & s.cursor;
   vec(ar, s.order, b);
-  serialize_epoch(ar, s.current, b);
+  serialize_epoch(ar, s.current, b, format);
   serialize_net(ar, s.epoch_start, b);
   std::uint64_t n = s.curves.size();
   ar & n;
@@ -157,7 +159,7 @@ void serialize_state(A& ar, TrainState& s, bool particles, Budget& b, std::uint3
     b.take(n, 64);  // an epoch row stores more than 64 bytes
     s.curves.resize(n);
   }
-  for (auto& e : s.curves) serialize_epoch(ar, e, b);
+  for (auto& e : s.curves) serialize_epoch(ar, e, b, format);
   if (particles) {
     serialize_states(ar, s.train_particles, b);
     serialize_states(ar, s.valid_particles, b);

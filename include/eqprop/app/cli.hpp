@@ -28,6 +28,8 @@ struct EvalArgs {
   std::string checkpoint, split = "test", data;  // data "": the checkpoint's data folder
   int threads = hardware_threads(), steps = 0;
   bool from_zero = false, help = false;
+  std::string relax;  // "": the run's scheme; sync or alternating
+  float tol = -1.f;   // < 0: the run's tolerance
 };
 EvalArgs parse_eval_args(const std::vector<std::string>& args);
 

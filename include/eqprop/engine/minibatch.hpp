@@ -40,9 +40,16 @@ struct Minibatch {
 void relax_chunk(const Network& net, const Layers<float>& layers, const Config& cfg, float beta, int c, int first,
                  int rows, Minibatch& mb, Workspace& ws);
 
+// One phase of `steps` at most from the states in ws.cur (result there), by cfg's scheme
+// (relax: sync or alternating) and tolerance (tol); returns the steps or sweeps done. The
+// stop is decided per chunk, and chunks are fixed by the configuration: the bits do not
+// depend on threads or ranks.
+int relax_phase(const Network& net, const Layers<float>& layers, const Config& cfg, const float* drive1, Workspace& ws,
+                int rows, int steps, float beta, const Label* y);
+
 // One evaluation chunk, rows [first, first + rows) of data (their values through `code`): the free phase of `steps` from the
 // states in ws.cur (left there) and the figures at its end.
-StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, const InputCoding& code, float eps, int steps,
-                          const Dataset& data, int first, int rows, Workspace& ws);
+StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, const InputCoding& code, const Config& cfg,
+                          int steps, const Dataset& data, int first, int rows, Workspace& ws);
 
 }  // namespace eqprop

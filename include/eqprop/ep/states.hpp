@@ -27,6 +27,9 @@ struct StateStats {
   double cost = 0;     // sum of C = |h_L - onehot(y)|^2
   long errors = 0;     // argmax(h_L) != y
   long count = 0;
+  // Steps (sync) or sweeps (alternating) of the phases, summed over the examples: per example
+  // the free phase's, and the nudged phases' together (two with symmetric nudging).
+  double free_steps = 0, nudged_steps = 0;
   StateStats& operator+=(const StateStats& o);
 };
 

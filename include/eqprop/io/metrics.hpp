@@ -11,10 +11,14 @@ namespace eqprop {
 double error_percent(const StateStats& s);
 double mean_energy(const StateStats& s);
 double mean_cost(const StateStats& s);
-std::string epoch_header(int weight_layers);
-std::string epoch_line(const EpochStats& e, int train_count);
+// nudged_phases > 0 (runs whose phases may stop early: relax alternating or tol > 0): a
+// `steps` column before `seconds`, the mean free+nudged steps (sweeps) per phase of the
+// epoch's training; 1 or 2 nudged phases per example (2: symmetric nudging).
+std::string epoch_header(int weight_layers, bool steps = false);
+std::string epoch_line(const EpochStats& e, int train_count, int nudged_phases = 0);
 // One JSON object (one line) per epoch, and the final test line.
-std::string epoch_json(const EpochStats& e, int train_count);
+// With free_steps, nudged_steps (means per phase, as the steps column) and valid_steps.
+std::string epoch_json(const EpochStats& e, int train_count, int nudged_phases = 1);
 std::string test_json(const StateStats& test, int steps, double seconds);
 
 // A JSON-lines file, opened (and so checked writable) before any training starts;

@@ -1,0 +1,71 @@
+#include "eqprop/ep/alternating.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <utility>
+
+#include "eqprop/kernels/blend.hpp"
+#include "eqprop/ep/rows.hpp"
+
+namespace eqprop {
+
+template <typename T>
+T alternating_half_sweep(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
+                         int parity, T beta, const Label* labels, const Layers<T>* layers) {
+  const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
+  const Layers<T>& kinds = layers ? *layers : *plain;
+  const int L = net.layers();
+  T change = T(0);
+  for (int k = (parity == 1 ? 1 : 2); k <= L; k += 2) {
+    const int n = net.sizes[k];
+    const std::size_t count = std::size_t(rows) * n;
+    T* d = nxt.h[k].data();
+    const T* h = cur.h[k].data();
+    if (k > 1) {
+      broadcast_rows(net.b[k], rows, d);
+      kinds[k].up(net, rows, cur.h[k - 1].data(), d);
+    }
+    if (k < L) {
+      // keep 0, eps 1: the blend becomes clip(drive), the exact minimum (0 * h is 0: states are finite).
+      kinds[k + 1].down_blend(net, rows, cur.h[k + 1].data(), k == 1 ? drive1 : nullptr, h, T(0), T(1), d);
+    } else if (beta == T(0)) {
+      blend_rows(d, h, d, static_cast<const T*>(nullptr), T(0), T(1), count);
+    } else {
+      for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < n; ++j) {
+          const std::size_t ij = std::size_t(i) * n + j;
+          d[ij] = output_minimum(d[ij], beta, labels[i] == j ? T(1) : T(0));
+        }
+    }
+    for (std::size_t i = 0; i < count; ++i) change = std::max(change, T(std::abs(d[i] - h[i])));
+    // The odd layers read only even ones (and the reverse): each new layer replaces its old
+    // one at once.
+    std::swap(cur.h[k], nxt.h[k]);
+  }
+  return change;
+}
+
+template <typename T>
+int relax_alternating(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
+                      int max_sweeps, T beta, const Label* labels, T tol, const Layers<T>* layers) {
+  const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
+  const Layers<T>* kinds = layers ? layers : &*plain;
+  for (int s = 1; s <= max_sweeps; ++s) {
+    const T odd = alternating_half_sweep(net, drive1, cur, nxt, rows, 1, beta, labels, kinds);
+    const T even = alternating_half_sweep(net, drive1, cur, nxt, rows, 0, beta, labels, kinds);
+    if (tol > T(0) && std::max(odd, even) < tol) return s;
+  }
+  return max_sweeps;
+}
+
+template float alternating_half_sweep(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&,
+                                      int, int, float, const Label*, const Layers<float>*);
+template double alternating_half_sweep(const NetworkT<double>&, const double*, LayerStates<double>&,
+                                       LayerStates<double>&, int, int, double, const Label*, const Layers<double>*);
+template int relax_alternating(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&, int, int,
+                               float, const Label*, float, const Layers<float>*);
+template int relax_alternating(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,
+                               int, double, const Label*, double, const Layers<double>*);
+
+}  // namespace eqprop
