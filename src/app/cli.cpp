@@ -135,39 +135,18 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
   return opts;
 }
 
-DatasetName parse_dataset(const std::string& s) {
-  for (DatasetName d : {DatasetName::Mnist, DatasetName::FashionMnist, DatasetName::Idx, DatasetName::Npz,
-                        DatasetName::Cifar10, DatasetName::Cifar100})
-    if (s == to_string(d)) return d;
-  throw ConfigError("config key 'dataset': expected mnist, fashion-mnist, idx, npz, cifar10 or cifar100, found '" + s + "'");
+// An enumeration's value by its name (to_string of each choice); the error lists the names.
+template <class E>
+E parse_choice(const std::string& what, const std::string& s, std::initializer_list<E> choices) {
+  std::string names;
+  std::size_t i = 0;
+  for (E c : choices) {
+    if (s == to_string(c)) return c;
+    names += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + to_string(c);
+    ++i;
+  }
+  throw ConfigError(what + ": expected " + names + ", found '" + s + "'");
 }
-LabelKind parse_label(const std::string& s) {
-  if (s == "fine") return LabelKind::Fine;
-  if (s == "coarse") return LabelKind::Coarse;
-  throw ConfigError("config key 'label': expected fine or coarse, found '" + s + "'");
-}
-RelaxScheme parse_relax(const std::string& s) {
-  if (s == "sync") return RelaxScheme::Sync;
-  if (s == "alternating") return RelaxScheme::Alternating;
-  throw ConfigError("config key 'relax': expected sync or alternating, found '" + s + "'");
-}
-Normalize parse_normalize(const std::string& s) {
-  if (s == "none") return Normalize::None;
-  if (s == "mean-std") return Normalize::MeanStd;
-  throw ConfigError("config key 'normalize': expected none or mean-std, found '" + s + "'");
-}
-
-Nudging parse_nudging(const std::string& s) {
-  if (s == "one-sided") return Nudging::OneSided;
-  if (s == "symmetric") return Nudging::Symmetric;
-  throw ConfigError("config key 'nudging': expected one-sided or symmetric, found '" + s + "'");
-}
-BetaSign parse_beta_sign(const std::string& s) {
-  if (s == "random") return BetaSign::Random;
-  if (s == "positive") return BetaSign::Positive;
-  throw ConfigError("config key 'beta-sign': expected random or positive, found '" + s + "'");
-}
-
 
 Config defaults(Command cmd) {
   Config d;
@@ -303,13 +282,13 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, co
   if (out.help) return out;
   r.cfg.hidden = parse_list<int>("hidden", r.hidden);
   r.cfg.alphas = parse_list<float>("alphas", r.alphas);
-  r.cfg.nudging = parse_nudging(r.nudging);
-  r.cfg.beta_sign = parse_beta_sign(r.beta_sign);
+  r.cfg.nudging = parse_choice("config key 'nudging'", r.nudging, {Nudging::OneSided, Nudging::Symmetric});
+  r.cfg.beta_sign = parse_choice("config key 'beta-sign'", r.beta_sign, {BetaSign::Random, BetaSign::Positive});
   r.cfg.seed = parse_seed(r.seed);
-  r.cfg.dataset = parse_dataset(r.dataset);
-  r.cfg.label = parse_label(r.label);
-  r.cfg.normalize = parse_normalize(r.normalize);
-  r.cfg.relax = parse_relax(r.relax);
+  r.cfg.dataset = parse_choice("config key 'dataset'", r.dataset, {DatasetName::Mnist, DatasetName::FashionMnist, DatasetName::Idx, DatasetName::Npz, DatasetName::Cifar10, DatasetName::Cifar100});
+  r.cfg.label = parse_choice("config key 'label'", r.label, {LabelKind::Fine, LabelKind::Coarse});
+  r.cfg.normalize = parse_choice("config key 'normalize'", r.normalize, {Normalize::None, Normalize::MeanStd});
+  r.cfg.relax = parse_choice("config key 'relax'", r.relax, {RelaxScheme::Sync, RelaxScheme::Alternating});
   // Another data set without --data: its own standard folder, not the base's.
   if (vm["data"].defaulted() && r.cfg.dataset != d.dataset) r.cfg.data = default_data_dir(r.cfg.dataset);
   r.cfg.facts = d.facts;  // not a key: a resumed run's data facts come with its checkpoint
@@ -329,8 +308,8 @@ EvalArgs parse_eval_args(const std::vector<std::string>& args) {
     throw ConfigError("option '--split': expected train, valid or test, found '" + a.split + "'");
   if (a.threads < 1) throw ConfigError("option '--threads': expected a thread count >= 1, found " + text(a.threads));
   if (a.steps < 0) throw ConfigError("option '--steps': expected 0 (default) or a count, found " + text(a.steps));
-  if (!a.relax.empty() && a.relax != "sync" && a.relax != "alternating")
-    throw ConfigError("option '--relax': expected sync or alternating, found '" + a.relax + "'");
+  if (!a.relax.empty())
+    a.relax_scheme = parse_choice("option '--relax'", a.relax, {RelaxScheme::Sync, RelaxScheme::Alternating});
   if (!(a.tol < 1.f)) throw ConfigError("option '--tol': expected a state change below 1, found " + text(a.tol));
   return a;
 }

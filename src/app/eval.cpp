@@ -18,7 +18,7 @@ int run_eval(const Words& args, std::ostream& out, std::ostream&, const Runtime&
   CheckpointInfo info;
   TrainState st = load_checkpoint(a.checkpoint, &info);
   if (!a.data.empty()) st.cfg.data = a.data;
-  if (!a.relax.empty()) st.cfg.relax = a.relax == "sync" ? RelaxScheme::Sync : RelaxScheme::Alternating;
+  if (a.relax_scheme) st.cfg.relax = *a.relax_scheme;
   if (a.tol >= 0.f) st.cfg.tol = a.tol;
   const int threads = a.threads;
   const ThreadSetup thread_setup(threads);

@@ -22,6 +22,11 @@ float max_change(const LayerStates<float>& a, const LayerStates<float>& b, int r
 }
 }  // namespace
 
+void set_input_row(SparseInput<float>& input, int slot, const Dataset& data, int i, const InputCoding& code) {
+  if (data.floats) input.set_row(slot, data.float_row(i), code);
+  else input.set_row(slot, data.row(i), code);
+}
+
 int relax_phase(const Network& net, const Layers<float>& layers, const Config& cfg, const float* drive1, Workspace& ws,
                 int rows, int steps, float beta, const Label* y) {
   if (cfg.relax == RelaxScheme::Alternating)
@@ -92,10 +97,7 @@ void relax_chunk(const Network& net, const Layers<float>& layers, const Config& 
 StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, const InputCoding& code, const Config& cfg,
                           int steps, const Dataset& data, int first, int rows, Workspace& ws) {
   ws.input.reset(rows, data.inputs());
-  for (int i = 0; i < rows; ++i) {
-    if (data.floats) ws.input.set_row(i, data.float_row(first + i), code);
-    else ws.input.set_row(i, data.row(first + i), code);
-  }
+  for (int i = 0; i < rows; ++i) set_input_row(ws.input, i, data, first + i, code);
   input_drive(net, ws.input, 0, rows, ws.drive1.data());
   const int done = relax_phase(net, layers, cfg, ws.drive1.data(), ws, rows, steps, 0.f, nullptr);
   StateStats s = state_stats(net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(), &layers);

@@ -154,11 +154,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
 void Trainer::set_training_input(std::int32_t example, int slot) {
   const Config& c = st_.cfg;
   const Dataset& d = train_;
-  if (c.max_shift == 0 && !c.flip) {
-    if (d.floats) mb_.input.set_row(slot, d.float_row(example), coding_);
-    else mb_.input.set_row(slot, d.row(example), coding_);
-    return;
-  }
+  if (c.max_shift == 0 && !c.flip) return set_input_row(mb_.input, slot, d, example, coding_);
   const Shift s = draw_shift(c.seed, st_.epochs_done, example, c.max_shift, c.flip);
   const std::size_t at = std::size_t(slot) * d.inputs();
   if (d.floats) {

@@ -2,6 +2,7 @@
 // gives --help, the config-file keys and --dump-config alike. The command line wins over
 // the config file; unknown options and keys are errors.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct EvalArgs {
   int threads = hardware_threads(), steps = 0;
   bool from_zero = false, help = false;
   std::string relax;  // "": the run's scheme; sync or alternating
+  std::optional<RelaxScheme> relax_scheme;  // relax parsed
   float tol = -1.f;   // < 0: the run's tolerance
 };
 EvalArgs parse_eval_args(const std::vector<std::string>& args);

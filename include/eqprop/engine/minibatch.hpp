@@ -40,6 +40,9 @@ struct Minibatch {
 void relax_chunk(const Network& net, const Layers<float>& layers, const Config& cfg, float beta, int c, int first,
                  int rows, Minibatch& mb, Workspace& ws);
 
+// Row `slot` of `input` := example `i` of `data` through `code` (bytes or float32 images).
+void set_input_row(SparseInput<float>& input, int slot, const Dataset& data, int i, const InputCoding& code);
+
 // One phase of `steps` at most from the states in ws.cur (result there), by cfg's scheme
 // (relax: sync or alternating) and tolerance (tol); returns the steps or sweeps done. The
 // stop is decided per chunk, and chunks are fixed by the configuration: the bits do not
