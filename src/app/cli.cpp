@@ -202,7 +202,9 @@ po::options_description file_options(FileArgs& a, Command cmd) {
 void refuse_placeholders(const std::string& text, const std::string& where) {
   for (std::size_t open = text.find('%'); open != std::string::npos; open = text.find('%', open + 1)) {
     std::size_t end = open + 1;
-    while (end < text.size() && (std::islower(static_cast<unsigned char>(text[end])) || text[end] == '_')) ++end;
+    // Any case: Boost lowercases a bad boolean value before it substitutes it, so %VALUE% would
+    // become %value% and loop (found by fuzz_config).
+    while (end < text.size() && (std::isalpha(static_cast<unsigned char>(text[end])) || text[end] == '_')) ++end;
     if (end > open + 1 && end < text.size() && text[end] == '%') {
       throw ConfigError(where + ": '" + text.substr(open, end - open + 1) +
                         "' is not accepted in an option or value (text of the form %name% is reserved)");
