@@ -162,6 +162,7 @@ std::string to_string(DatasetName d) {
 }
 std::string to_string(LabelKind k) { return k == LabelKind::Fine ? "fine" : "coarse"; }
 std::string to_string(RelaxScheme r) { return r == RelaxScheme::Sync ? "sync" : "alternating"; }
+std::string to_string(NudgedRelax r) { return r == NudgedRelax::Same ? "same" : "sync"; }
 std::string to_string(Normalize n) { return n == Normalize::None ? "none" : "mean-std"; }
 std::string default_data_dir(DatasetName d) {
   if (d == DatasetName::Mnist) return kMnistDir;

@@ -20,6 +20,10 @@ enum class Normalize { None, MeanStd };    // mean-std: per channel, from the tr
 // sync: the paper's damped synchronous step of every layer; alternating: each layer set to its
 // exact conditional minimum, odd layers then even layers (ep/alternating.hpp).
 enum class RelaxScheme { Sync, Alternating };
+// How a nudged phase relaxes: same as the free phase, or always the paper's damped synchronous
+// steps (with alternating free phases: the exact free fixed point, then the paper's short nudge;
+// docs/performance.md says why an exact nudged minimum does not train with a negative beta).
+enum class NudgedRelax { Same, Sync };
 
 // Where each data set is when --data is not given: MNIST as tools/fetch_mnist.sh leaves it,
 // Fashion-MNIST as Debian's dataset-fashion-mnist package installs it (gzip IDX files); the
@@ -41,6 +45,7 @@ struct Config {
   int n_nudged = 4;                     // nudged-phase steps (reference code: n_it_pos)
   int test_steps = 100;                 // free-phase steps from zero for the test set (no particles)
   RelaxScheme relax = RelaxScheme::Sync;  // how a phase relaxes (sync: the paper)
+  NudgedRelax relax_nudged = NudgedRelax::Same;  // sync: nudged phases take the paper's damped steps
   float tol = 0.f;                      // a phase stops after the first step (sweep) whose largest state change
                                         // is below tol; n-free, n-nudged, test-steps the most (0: always all)
   float eps = 0.5f;                     // step size of the state update (sync only)
@@ -118,5 +123,6 @@ std::string to_string(DatasetName d);
 std::string to_string(LabelKind k);
 std::string to_string(Normalize n);
 std::string to_string(RelaxScheme r);
+std::string to_string(NudgedRelax r);
 
 }  // namespace eqprop

@@ -29,7 +29,9 @@ void set_input_row(SparseInput<float>& input, int slot, const Dataset& data, int
 
 int relax_phase(const Network& net, const Layers<float>& layers, const Config& cfg, const float* drive1, Workspace& ws,
                 int rows, int steps, float beta, const Label* y) {
-  if (cfg.relax == RelaxScheme::Alternating)
+  const bool nudged = y != nullptr;
+  const bool alternating = cfg.relax == RelaxScheme::Alternating && !(nudged && cfg.relax_nudged == NudgedRelax::Sync);
+  if (alternating)
     return relax_alternating(net, drive1, ws.cur, ws.nxt, rows, steps, beta, y, cfg.tol, &layers);
   if (cfg.tol <= 0.f) {
     relax(net, drive1, ws.cur, ws.nxt, rows, steps, cfg.eps, beta, y, &layers);

@@ -106,10 +106,13 @@ void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
                       (f.mean.empty() || f.mean.size() == std::size_t(f.channels));
     if (!sane) throw std::range_error("bad data facts");
   }
+  int relax_nudged = static_cast<int>(c.relax_nudged);
+  if (format >= 6) ar & relax_nudged;
   if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 5 || label < 0 || label > 1 ||
-      normalize < 0 || normalize > 1 || relax < 0 || relax > 1)
+      normalize < 0 || normalize > 1 || relax < 0 || relax > 1 || relax_nudged < 0 || relax_nudged > 1)
     throw std::range_error("bad enumeration value");
   c.relax = static_cast<RelaxScheme>(relax);
+  c.relax_nudged = static_cast<NudgedRelax>(relax_nudged);
   c.label = static_cast<LabelKind>(label);
   c.normalize = static_cast<Normalize>(normalize);
   c.dataset = static_cast<DatasetName>(dataset);

@@ -44,7 +44,8 @@ void relax_chunk(const Network& net, const Layers<float>& layers, const Config& 
 void set_input_row(SparseInput<float>& input, int slot, const Dataset& data, int i, const InputCoding& code);
 
 // One phase of `steps` at most from the states in ws.cur (result there), by cfg's scheme
-// (relax: sync or alternating) and tolerance (tol); returns the steps or sweeps done. The
+// (relax: sync or alternating; a nudged phase, y given, takes sync steps when relax-nudged is
+// sync) and tolerance (tol); returns the steps or sweeps done. The
 // stop is decided per chunk, and chunks are fixed by the configuration: the bits do not
 // depend on threads or ranks.
 int relax_phase(const Network& net, const Layers<float>& layers, const Config& cfg, const float* drive1, Workspace& ws,
