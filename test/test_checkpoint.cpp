@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "eqprop/app/cli.hpp"
 #include "eqprop/io/checkpoint.hpp"
 #include "eqprop/io/dataset.hpp"
 #include "eqprop/io/npz.hpp"
@@ -29,6 +30,8 @@ struct Fixture {
     c.n_nudged = 3;
     c.shuffle = true;  // the example order must survive a resume too
     c.max_shift = 1;   // and so must the shifts of the training images
+    c.relax = eqprop::RelaxScheme::Alternating;   // and the relaxation: exact free phases,
+    c.relax_nudged = eqprop::NudgedRelax::Sync;   // the paper's nudged steps
     c.validate();
     return c;
   }();
@@ -95,6 +98,7 @@ TEST_CASE("a checkpoint round trip keeps the whole state") {
   CHECK(back.cfg.hidden == f.cfg.hidden);
   CHECK(back.cfg.shuffle);
   CHECK(back.cfg.max_shift == f.cfg.max_shift);
+  CHECK(eqprop::format_config(back.cfg) == eqprop::format_config(f.cfg));  // every key, relax and relax-nudged too
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 

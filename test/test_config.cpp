@@ -114,13 +114,14 @@ TEST_CASE("the command line overrides the config file, in either order") {
 TEST_CASE("--dump-config output reads back to the same configuration") {
   test::TempDir dir;
   const auto a = parse_train_args({"--hidden", "40 30", "--alphas", "0.5 0.25 0.125", "--nudging", "symmetric",
-                                   "--seed", "123456789012", "--shuffle", "--dump-config"});
+                                   "--relax", "alternating", "--relax-nudged", "sync", "--seed", "123456789012", "--shuffle", "--dump-config"});
   CHECK(a.dump_config);
   test::write_file(dir.file("d.cfg"), eqprop::format_config(a.cfg));
   const auto b = parse_train_args({"--config", dir.file("d.cfg")});
   CHECK(eqprop::format_config(b.cfg) == eqprop::format_config(a.cfg));
   CHECK(b.cfg.seed == 123456789012ULL);
   CHECK(b.cfg.nudging == eqprop::Nudging::Symmetric);
+  CHECK(b.cfg.relax_nudged == eqprop::NudgedRelax::Sync);
   CHECK(b.cfg.shuffle);
   CHECK_FALSE(parse_train_args({"--shuffle=false"}).cfg.shuffle);
   CHECK_FALSE(parse_train_args({"--progress=false"}).cfg.progress);
@@ -164,6 +165,8 @@ TEST_CASE("bad options and values are refused, naming the key") {
       {{"--data", "my#data"}, "data"},  // '#' would start a comment in a dumped config
       {{"--metrics", " m.jsonl"}, "metrics"},
       {{"--beta-sign", "negative"}, "beta-sign"},
+      {{"--relax", "async"}, "relax"},
+      {{"--relax-nudged", "alternating"}, "relax-nudged"},
       {{"--max-shift", "9"}, "max-shift"},
       {{"--max-shift", "-1"}, "max-shift"},
       {{"stray"}, "stray"},

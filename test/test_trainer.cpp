@@ -227,6 +227,9 @@ TEST_CASE("weights and evaluation are bit-identical for --threads 1, 2 and 4 (re
   cfg.tol = 1e-3f;
   cfg.flip = true;
   check_threads_identical(cfg, data);
+  cfg.relax_nudged = eqprop::NudgedRelax::Sync;  // exact free phases, the paper's nudged steps, at +beta and -beta
+  cfg.nudging = eqprop::Nudging::Symmetric;
+  check_threads_identical(cfg, data);
 }
 
 TEST_CASE("one epoch on 3,000 real MNIST images gets far below chance") {
