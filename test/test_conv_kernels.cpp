@@ -1,0 +1,126 @@
+// kernels/conv.hpp (im2col + gemm) against the plain loops of ep/conv_reference.hpp and the
+// definition of the weight gradient, in double (to rounding) and float (to 1e-5).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "eqprop/ep/conv_reference.hpp"
+#include "eqprop/kernels/blas.hpp"
+#include "eqprop/kernels/conv.hpp"
+
+namespace ref = eqprop::reference;
+using eqprop::LayerSpec;
+using eqprop::Shape;
+
+namespace {
+
+std::vector<double> uniform(std::size_t n, std::mt19937_64& g, double lo = -1, double hi = 1) {
+  std::uniform_real_distribution<double> u(lo, hi);
+  std::vector<double> v(n);
+  for (auto& x : v) x = u(g);
+  return v;
+}
+template <typename T>
+std::vector<T> as(const std::vector<double>& v) {
+  return std::vector<T>(v.begin(), v.end());
+}
+template <typename T>
+double worst(const std::vector<T>& a, const std::vector<double>& b, std::size_t offset = 0) {
+  double w = 0.0;
+  for (std::size_t i = 0; i < b.size(); ++i) w = std::max(w, std::abs(double(a[offset + i]) - b[i]));
+  return w;
+}
+std::vector<double> slice(const std::vector<double>& v, std::size_t from, std::size_t n) {
+  return std::vector<double>(v.begin() + from, v.begin() + from + n);
+}
+
+template <typename T>
+void check(const Shape& in, const LayerSpec& s, double tol) {
+  CAPTURE(eqprop::format_layers({s}));
+  CAPTURE(in.c);
+  CAPTURE(in.h);
+  CAPTURE(in.w);
+  eqprop::blas_single_threaded();
+  std::mt19937_64 g(in.c * 1000 + in.h * 10 + s.kernel + s.padding);
+  const auto geo = eqprop::conv_geometry(in, s);
+  const int rows = 3;
+  const auto x = uniform(rows * geo.in_size(), g, 0, 1);
+  const auto W = uniform(geo.co * geo.patch(), g);
+  const auto b = uniform(geo.co, g);
+  std::vector<T> col(geo.patch() * geo.positions()), z(rows * geo.conv_size());
+  eqprop::conv_forward<T>(geo, as<T>(W).data(), as<T>(b).data(), rows, as<T>(x).data(), z.data(), col.data());
+  const auto gz = uniform(rows * geo.conv_size(), g);
+  std::vector<T> back(rows * geo.in_size(), T(0.25));  // added to
+  eqprop::conv_transpose_add<T>(geo, as<T>(W).data(), rows, as<T>(gz).data(), back.data(), col.data());
+  std::vector<double> dW_ref(W.size(), 0.0), db_ref(b.size(), 0.0);
+  for (int r = 0; r < rows; ++r) {
+    const auto xr = slice(x, r * geo.in_size(), geo.in_size());
+    CHECK(worst(z, ref::conv2d(xr, in, W, &b, s), r * geo.conv_size()) < tol);
+    auto t = ref::conv2d_transpose(slice(gz, r * geo.conv_size(), geo.conv_size()), in, W, s);
+    for (auto& v : t) v += 0.25;
+    CHECK(worst(back, t, r * geo.in_size()) < tol);
+    // The definition: dW[o][c][ky][kx] = sum_{y,x} gz[o][y][x] in[c][y+ky-P][x+kx-P], db[o] = sum gz[o].
+    for (int o = 0; o < geo.co; ++o)
+      for (int y = 0; y < geo.ho; ++y)
+        for (int xx = 0; xx < geo.wo; ++xx) {
+          const double gv = gz[r * geo.conv_size() + (std::size_t(o) * geo.ho + y) * geo.wo + xx];
+          db_ref[o] += 0.5 * gv;
+          for (int c = 0; c < geo.ci; ++c)
+            for (int ky = 0; ky < geo.k; ++ky)
+              for (int kx = 0; kx < geo.k; ++kx) {
+                const int iy = y + ky - geo.pad, ix = xx + kx - geo.pad;
+                if (iy < 0 || iy >= geo.h || ix < 0 || ix >= geo.w) continue;
+                dW_ref[((std::size_t(o) * geo.ci + c) * geo.k + ky) * geo.k + kx] +=
+                    0.5 * gv * xr[(std::size_t(c) * geo.h + iy) * geo.w + ix];
+              }
+        }
+  }
+  std::vector<T> dW(W.size(), T(0)), db(b.size(), T(0)), cols(geo.patch() * geo.positions());
+  eqprop::conv_weight_grad_add<T>(geo, rows, as<T>(x).data(), as<T>(gz).data(), T(0.5), dW.data(), db.data(),
+                                  cols.data());
+  CHECK(worst(dW, dW_ref) < tol * 10);
+  CHECK(worst(db, db_ref) < tol * 10);
+  if (s.pool == 2) {
+    const int c = geo.co, h = geo.ho, w = geo.wo;
+    const std::size_t os = std::size_t(c) * (h / 2) * (w / 2);
+    std::vector<T> p(rows * os), back_z(rows * geo.conv_size());
+    std::vector<std::int32_t> arg(rows * os);
+    eqprop::max_pool2<T>(rows, c, h, w, z.data(), p.data(), arg.data());
+    const auto gp = uniform(rows * os, g);
+    eqprop::unpool<T>(rows, os, geo.conv_size(), as<T>(gp).data(), arg.data(), back_z.data());
+    for (int r = 0; r < rows; ++r) {
+      std::vector<int> ref_arg;
+      const std::vector<double> zr(z.begin() + r * geo.conv_size(), z.begin() + (r + 1) * geo.conv_size());
+      const auto pr = ref::max_pool2(zr, Shape{c, h, w}, &ref_arg);
+      CHECK(worst(p, pr, r * os) == 0.0);
+      CHECK(std::vector<int>(arg.begin() + r * os, arg.begin() + (r + 1) * os) == ref_arg);
+      CHECK(worst(back_z, ref::unpool(slice(gp, r * os, os), ref_arg, zr.size()), r * geo.conv_size()) < 1e-7);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("conv kernels match the plain loops: forward, transpose, weight gradient, pool and unpool") {
+  const std::vector<std::pair<Shape, LayerSpec>> cases = {
+      {{1, 6, 6}, {eqprop::LayerType::Conv, 2, 3, 1, 2}},
+      {{1, 28, 28}, {eqprop::LayerType::Conv, 4, 5, 0, 2}},
+      {{3, 9, 7}, {eqprop::LayerType::Conv, 5, 3, 2, 2}},  // odd sizes: the pool drops a row and a column
+      {{4, 5, 5}, {eqprop::LayerType::Conv, 3, 5, 4, 1}},  // padding K-1, no pool
+      {{2, 4, 4}, {eqprop::LayerType::Conv, 3, 1, 0, 1}},  // 1x1 kernel
+  };
+  for (const auto& [in, s] : cases) {
+    check<double>(in, s, 1e-12);
+    check<float>(in, s, 1e-5);
+  }
+}
+
+TEST_CASE("max-pool ties: the first maximum in row-major order, as the reference") {
+  const std::vector<float> z{2, 2, 2, 2};  // one 2x2 window, all equal
+  float out = 0;
+  std::int32_t arg = -1;
+  eqprop::max_pool2<float>(1, 1, 2, 2, z.data(), &out, &arg);
+  CHECK(out == 2.f);
+  CHECK(arg == 0);
+}
