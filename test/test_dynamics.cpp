@@ -168,21 +168,22 @@ TEST_CASE("with a small eps the free phase lowers E at every step and converges"
   CHECK(last_step <= 1e-12);
 }
 
-TEST_CASE("the layer-kind registry makes dense layers and names an unknown kind") {
+TEST_CASE("the layer-kind registry makes dense and conv layers and names an unknown kind") {
   const eqprop::NetworkT<float> net = [] {
     eqprop::Rng rng(3);
     return eqprop::glorot_network<float>({12, 7, 5}, rng);
   }();
   const auto dense = eqprop::make_layer_kind<float>("dense", net, 2, true);
   CHECK(dense->name() == "dense");
-  CHECK_THROWS_WITH_AS(eqprop::make_layer_kind<float>("conv", net, 1, true), "unknown layer kind 'conv'",
+  CHECK_THROWS_WITH_AS(eqprop::make_layer_kind<float>("lstm", net, 1, true), "unknown layer kind 'lstm'",
                        std::invalid_argument);
   // The kind's bottom-up product is h W_2 (bias excluded), the narrow loops or sgemm alike.
   eqprop::Layers<float> fast(net, true), plain(net, false);
   std::vector<float> h(2 * 7), a(2 * 5, 0.f), b(2 * 5, 0.f);
   for (std::size_t i = 0; i < h.size(); ++i) h[i] = float(i % 5) / 4.f;
-  fast[2].up(net, 2, h.data(), a.data());
-  plain[2].up(net, 2, h.data(), b.data());
+  eqprop::KindScratch<float> none;
+  fast[2].up(net, 2, h.data(), a.data(), none);
+  plain[2].up(net, 2, h.data(), b.data(), none);
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 5; ++j) {
       double want = 0;

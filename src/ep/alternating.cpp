@@ -12,9 +12,12 @@ namespace eqprop {
 
 template <typename T>
 T alternating_half_sweep(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
-                         int parity, T beta, const Label* labels, const Layers<T>* layers) {
+                         int parity, T beta, const Label* labels, const Layers<T>* layers,
+                         std::vector<KindScratch<T>>* scratch) {
   const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
   const Layers<T>& kinds = layers ? *layers : *plain;
+  std::vector<KindScratch<T>> own = scratch ? std::vector<KindScratch<T>>() : kinds.scratch(net, rows);
+  std::vector<KindScratch<T>>& sc = scratch ? *scratch : own;
   const int L = net.layers();
   T change = T(0);
   for (int k = (parity == 1 ? 1 : 2); k <= L; k += 2) {
@@ -23,12 +26,14 @@ T alternating_half_sweep(const NetworkT<T>& net, const T* drive1, LayerStates<T>
     T* d = nxt.h[k].data();
     const T* h = cur.h[k].data();
     if (k > 1) {
-      broadcast_rows(net.b[k], rows, d);
-      kinds[k].up(net, rows, cur.h[k - 1].data(), d);
+      kinds[k].bias(net, rows, d);
+      kinds[k].up(net, rows, cur.h[k - 1].data(), d, sc[k]);
     }
     if (k < L) {
       // keep 0, eps 1: the blend becomes clip(drive), the exact minimum (0 * h is 0: states are finite).
-      kinds[k + 1].down_blend(net, rows, cur.h[k + 1].data(), k == 1 ? drive1 : nullptr, h, T(0), T(1), d);
+      // A pooled conv layer above first chooses from the current h_k.
+      kinds[k + 1].choose(net, rows, h, sc[k + 1]);
+      kinds[k + 1].down_blend(net, rows, cur.h[k + 1].data(), k == 1 ? drive1 : nullptr, h, T(0), T(1), d, sc[k + 1]);
     } else if (beta == T(0)) {
       blend_rows(d, h, d, static_cast<const T*>(nullptr), T(0), T(1), count);
     } else {
@@ -48,24 +53,28 @@ T alternating_half_sweep(const NetworkT<T>& net, const T* drive1, LayerStates<T>
 
 template <typename T>
 int relax_alternating(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
-                      int max_sweeps, T beta, const Label* labels, T tol, const Layers<T>* layers) {
+                      int max_sweeps, T beta, const Label* labels, T tol, const Layers<T>* layers,
+                      std::vector<KindScratch<T>>* scratch) {
   const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
   const Layers<T>* kinds = layers ? layers : &*plain;
+  std::vector<KindScratch<T>> own = scratch ? std::vector<KindScratch<T>>() : kinds->scratch(net, rows);
+  std::vector<KindScratch<T>>* sc = scratch ? scratch : &own;
   for (int s = 1; s <= max_sweeps; ++s) {
-    const T odd = alternating_half_sweep(net, drive1, cur, nxt, rows, 1, beta, labels, kinds);
-    const T even = alternating_half_sweep(net, drive1, cur, nxt, rows, 0, beta, labels, kinds);
+    const T odd = alternating_half_sweep(net, drive1, cur, nxt, rows, 1, beta, labels, kinds, sc);
+    const T even = alternating_half_sweep(net, drive1, cur, nxt, rows, 0, beta, labels, kinds, sc);
     if (tol > T(0) && std::max(odd, even) < tol) return s;
   }
   return max_sweeps;
 }
 
 template float alternating_half_sweep(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&,
-                                      int, int, float, const Label*, const Layers<float>*);
+                                      int, int, float, const Label*, const Layers<float>*, std::vector<KindScratch<float>>*);
 template double alternating_half_sweep(const NetworkT<double>&, const double*, LayerStates<double>&,
-                                       LayerStates<double>&, int, int, double, const Label*, const Layers<double>*);
+                                       LayerStates<double>&, int, int, double, const Label*, const Layers<double>*,
+                                       std::vector<KindScratch<double>>*);
 template int relax_alternating(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&, int, int,
-                               float, const Label*, float, const Layers<float>*);
+                               float, const Label*, float, const Layers<float>*, std::vector<KindScratch<float>>*);
 template int relax_alternating(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,
-                               int, double, const Label*, double, const Layers<double>*);
+                               int, double, const Label*, double, const Layers<double>*, std::vector<KindScratch<double>>*);
 
 }  // namespace eqprop

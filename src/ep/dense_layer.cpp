@@ -2,6 +2,7 @@
 
 #include "eqprop/kernels/blas.hpp"
 #include "eqprop/kernels/blend.hpp"
+#include "eqprop/ep/rows.hpp"
 
 namespace eqprop {
 
@@ -11,7 +12,12 @@ void DenseLayer<T>::refresh(const NetworkT<T>& net) {
 }
 
 template <typename T>
-void DenseLayer<T>::up(const NetworkT<T>& net, int rows, const T* below, T* d) const {
+void DenseLayer<T>::bias(const NetworkT<T>& net, int rows, T* d) const {
+  broadcast_rows(net.b[k_], rows, d);
+}
+
+template <typename T>
+void DenseLayer<T>::up(const NetworkT<T>& net, int rows, const T* below, T* d, KindScratch<T>&) const {
   const int n = net.sizes[k_], n_below = net.sizes[k_ - 1];
   if (narrow_active()) {
     narrow_up(rows, n_below, n, below, top_.padded.data(), d);
@@ -22,7 +28,7 @@ void DenseLayer<T>::up(const NetworkT<T>& net, int rows, const T* below, T* d) c
 
 template <typename T>
 void DenseLayer<T>::down_blend(const NetworkT<T>& net, int rows, const T* above, const T* drive, const T* h, T keep,
-                               T eps, T* d) const {
+                               T eps, T* d, KindScratch<T>&) const {
   const int n = net.sizes[k_], n_below = net.sizes[k_ - 1];
   if (narrow_active()) {
     // The top-down product, the base, blend and clip in one pass per row.

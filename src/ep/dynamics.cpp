@@ -11,26 +11,31 @@ namespace eqprop {
 
 template <typename T>
 void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
-           int steps, T eps, T beta, const Label* labels, const Layers<T>* layers) {
+           int steps, T eps, T beta, const Label* labels, const Layers<T>* layers,
+           std::vector<KindScratch<T>>* scratch) {
   const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
   const Layers<T>& kinds = layers ? *layers : *plain;
+  std::vector<KindScratch<T>> own = scratch ? std::vector<KindScratch<T>>() : kinds.scratch(net, rows);
+  std::vector<KindScratch<T>>& sc = scratch ? *scratch : own;
   const int L = net.layers();  // >= 2: there is always a hidden layer
   const T keep = T(1) - eps;
   const T pull = T(2) * eps * beta;  // output nudge: -eps * d(beta C)/dh_L = 2 eps beta (y - h_L)
   for (int t = 0; t < steps; ++t) {
+    // d_k: [rows x n_k], the drive b_k + f_k(h_{k-1}) + the top-down part of layer k+1. The
+    // bottom-up parts of every layer come first: a pooled conv layer's down_blend reads the
+    // choices its up() made from the current h_{k-1}. For layer 1 the clamped part b_1 + x W_1
+    // is not copied in: the blend reads it from drive1.
+    for (int k = 2; k <= L; ++k) {
+      kinds[k].bias(net, rows, nxt.h[k].data());
+      kinds[k].up(net, rows, cur.h[k - 1].data(), nxt.h[k].data(), sc[k]);
+    }
     for (int k = 1; k <= L; ++k) {
       const int n = net.sizes[k];
-      // d: [rows x n], the drive b_k + h_{k-1} W_k + h_{k+1} W_{k+1}^T. For layer 1 the
-      // clamped part b_1 + x W_1 is not copied in: the blend reads it from drive1.
       T* d = nxt.h[k].data();
-      if (k > 1) {
-        broadcast_rows(net.b[k], rows, d);
-        kinds[k].up(net, rows, cur.h[k - 1].data(), d);
-      }
       const T* h = cur.h[k].data();
       if (k < L) {
         // The layer above adds its top-down part, then blends and clips.
-        kinds[k + 1].down_blend(net, rows, cur.h[k + 1].data(), k == 1 ? drive1 : nullptr, h, keep, eps, d);
+        kinds[k + 1].down_blend(net, rows, cur.h[k + 1].data(), k == 1 ? drive1 : nullptr, h, keep, eps, d, sc[k + 1]);
       } else if (beta != T(0)) {
         // The output: blend with the old state, nudge towards the label, clip, in one pass.
         for (int i = 0; i < rows; ++i) {
@@ -52,17 +57,19 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
                        const LayerStates<T>& s, int rows, const Label* labels, T* scratch,
-                       const Layers<T>* layers) {
+                       const Layers<T>* layers, std::vector<KindScratch<T>>* kind_scratch) {
   const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
   const Layers<T>& kinds = layers ? *layers : *plain;
+  std::vector<KindScratch<T>> own = kind_scratch ? std::vector<KindScratch<T>>() : kinds.scratch(net, rows);
+  std::vector<KindScratch<T>>& sc = kind_scratch ? *kind_scratch : own;
   const int L = net.layers();
   StateStats st;
   st.count = rows;
   // Layers 2..L: 1/2 |h_k|^2 - h_k . (b_k + h_{k-1} W_k).
   for (int k = 2; k <= L; ++k) {
     const int n = net.sizes[k];
-    broadcast_rows(net.b[k], rows, scratch);
-    kinds[k].up(net, rows, s.h[k - 1].data(), scratch);
+    kinds[k].bias(net, rows, scratch);
+    kinds[k].up(net, rows, s.h[k - 1].data(), scratch, sc[k]);
     for (int i = 0; i < rows; ++i) {
       const T* h = s.row(k, i);
       double acc = 0;
@@ -98,13 +105,14 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
 }
 
 template void relax(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&, int, int,
-                    float, float, const Label*, const Layers<float>*);
+                    float, float, const Label*, const Layers<float>*, std::vector<KindScratch<float>>*);
 template void relax(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,
-                    int, double, double, const Label*, const Layers<double>*);
+                    int, double, double, const Label*, const Layers<double>*, std::vector<KindScratch<double>>*);
 template StateStats state_stats(const NetworkT<float>&, const SparseInput<float>&, int, const float*,
-                                const LayerStates<float>&, int, const Label*, float*, const Layers<float>*);
+                                const LayerStates<float>&, int, const Label*, float*, const Layers<float>*,
+                                std::vector<KindScratch<float>>*);
 template StateStats state_stats(const NetworkT<double>&, const SparseInput<double>&, int, const double*,
                                 const LayerStates<double>&, int, const Label*, double*,
-                                const Layers<double>*);
+                                const Layers<double>*, std::vector<KindScratch<double>>*);
 
 }  // namespace eqprop

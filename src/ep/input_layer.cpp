@@ -1,12 +1,21 @@
 #include "eqprop/ep/input_layer.hpp"
 
 #include "eqprop/kernels/blas.hpp"
+#include "eqprop/ep/conv_layer.hpp"
 #include "eqprop/ep/rows.hpp"
 
 namespace eqprop {
 
 template <typename T>
 void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1) {
+  if (net.conv(1)) {  // P(W_1 * x + b_1)
+    const ConvLayer<T> kind(net, 1);
+    KindScratch<T> s;
+    kind.reserve(net, rows, s);
+    kind.bias(net, rows, drive1);
+    kind.up(net, rows, x, drive1, s);
+    return;
+  }
   const int n0 = net.sizes[0], n1 = net.sizes[1];
   broadcast_rows(net.b[1], rows, drive1);
   gemm(Trans::No, Trans::No, rows, n1, n0, T(1), x, n0, net.W[1].data(), n1, T(1), drive1, n1);

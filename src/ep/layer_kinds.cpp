@@ -2,6 +2,7 @@
 // row in kRegistry below.
 #include <stdexcept>
 
+#include "eqprop/ep/conv_layer.hpp"
 #include "eqprop/ep/dense_layer.hpp"
 #include "eqprop/ep/layer_kind.hpp"
 
@@ -24,8 +25,15 @@ std::unique_ptr<LayerKind<T>> make_dense(const NetworkT<T>& net, int k, bool fas
 }
 
 template <typename T>
+std::unique_ptr<LayerKind<T>> make_conv(const NetworkT<T>& net, int k, bool fast) {
+  (void)fast;
+  return std::make_unique<ConvLayer<T>>(net, k);
+}
+
+template <typename T>
 const Registration<T> kRegistry[] = {
     {"dense", make_dense<T>},
+    {"conv", make_conv<T>},
 };
 
 }  // namespace
@@ -39,9 +47,17 @@ std::unique_ptr<LayerKind<T>> make_layer_kind(const std::string& name, const Net
 
 template <typename T>
 Layers<T>::Layers(const NetworkT<T>& net, bool fast) : kinds_(net.sizes.size()) {
-  for (int k = 1; k <= net.layers(); ++k) kinds_[k] = make_layer_kind<T>("dense", net, k, fast);
+  for (int k = 1; k <= net.layers(); ++k) kinds_[k] = make_layer_kind<T>(net.conv(k) ? "conv" : "dense", net, k, fast);
   refresh(net);
 }
+
+template <typename T>
+std::vector<KindScratch<T>> Layers<T>::scratch(const NetworkT<T>& net, int rows) const {
+  std::vector<KindScratch<T>> s(kinds_.size());
+  for (std::size_t k = 1; k < kinds_.size(); ++k) kinds_[k]->reserve(net, rows, s[k]);
+  return s;
+}
+
 
 template <typename T>
 void Layers<T>::refresh(const NetworkT<T>& net) {

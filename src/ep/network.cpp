@@ -22,6 +22,31 @@ NetworkT<T> glorot_network(const std::vector<int>& sizes, Rng& rng) {
 }
 
 template <typename T>
+NetworkT<T> layered_network(const std::vector<LayerSpec>& entries, const DataFacts& facts, Rng& rng) {
+  NetworkT<T> net;
+  net.shapes = layer_shapes(entries, facts);
+  net.specs.push_back(LayerSpec{});
+  net.specs.insert(net.specs.end(), entries.begin(), entries.end());
+  net.specs.push_back(LayerSpec{LayerType::Dense, facts.classes, 0, 0, 1});
+  for (const Shape& s : net.shapes) net.sizes.push_back(static_cast<int>(s.size()));
+  const int L = net.layers();
+  net.W.resize(L + 1);
+  net.b.resize(L + 1);
+  net.b[0].assign(net.sizes[0], T(0));
+  for (int k = 1; k <= L; ++k) {
+    const LayerSpec& s = net.specs[k];
+    const long long fan_in =
+        s.type == LayerType::Conv ? static_cast<long long>(net.shapes[k - 1].c) * s.kernel * s.kernel : net.sizes[k - 1];
+    const double limit = 1.0 / std::sqrt(static_cast<double>(fan_in));
+    net.W[k].resize(static_cast<std::size_t>(fan_in) * s.size);
+    net.b[k].resize(static_cast<std::size_t>(s.size));
+    for (auto& v : net.W[k]) v = static_cast<T>((2.0 * rng.uniform01_double() - 1.0) * limit);
+    for (auto& v : net.b[k]) v = static_cast<T>((2.0 * rng.uniform01_double() - 1.0) * limit);
+  }
+  return net;
+}
+
+template <typename T>
 double layer_norm(const NetworkT<T>& net, int k) {
   double s = 0;
   for (T v : net.W[k]) s += double(v) * v;
@@ -42,6 +67,8 @@ int first_nonfinite_layer(const NetworkT<T>& net) {
 
 template NetworkT<float> glorot_network<float>(const std::vector<int>&, Rng&);
 template NetworkT<double> glorot_network<double>(const std::vector<int>&, Rng&);
+template NetworkT<float> layered_network<float>(const std::vector<LayerSpec>&, const DataFacts&, Rng&);
+template NetworkT<double> layered_network<double>(const std::vector<LayerSpec>&, const DataFacts&, Rng&);
 template double layer_norm(const NetworkT<float>&, int);
 template double layer_norm(const NetworkT<double>&, int);
 template int first_nonfinite_layer(const NetworkT<float>&);

@@ -103,7 +103,7 @@ void conv_weight_grad_add(const ConvGeometry& g, int rows, const T* in, const T*
 }
 
 template <typename T>
-void max_pool2(int rows, int c, int h, int w, const T* z, T* out, std::int32_t* arg) {
+void max_pool2(int rows, int c, int h, int w, const T* z, T* out, std::int32_t* arg, bool add) {
   const int ho = h / 2, wo = w / 2;
   const std::size_t zs = std::size_t(c) * h * w, os = std::size_t(c) * ho * wo;
   for (int r = 0; r < rows; ++r) {
@@ -116,7 +116,7 @@ void max_pool2(int rows, int c, int h, int w, const T* z, T* out, std::int32_t* 
           for (const int i : {i00 + 1, i00 + w, i00 + w + 1})
             if (zr[i] > zr[best]) best = i;  // strictly greater: the first maximum in row-major order
           const std::size_t o = r * os + (std::size_t(ch) * ho + y) * wo + x;
-          out[o] = zr[best];
+          if (out) out[o] = add ? out[o] + zr[best] : zr[best];
           arg[o] = best;
         }
   }
@@ -135,7 +135,7 @@ void unpool(int rows, std::size_t out_size, std::size_t z_size, const T* g, cons
   template void conv_forward<T>(const ConvGeometry&, const T*, const T*, int, const T*, T*, T*);               \
   template void conv_transpose_add<T>(const ConvGeometry&, const T*, int, const T*, T*, T*);                   \
   template void conv_weight_grad_add<T>(const ConvGeometry&, int, const T*, const T*, T, T*, T*, T*);          \
-  template void max_pool2<T>(int, int, int, int, const T*, T*, std::int32_t*);                                 \
+  template void max_pool2<T>(int, int, int, int, const T*, T*, std::int32_t*, bool);                                 \
   template void unpool<T>(int, std::size_t, std::size_t, const T*, const std::int32_t*, T*);
 EQPROP_CONV(float)
 EQPROP_CONV(double)

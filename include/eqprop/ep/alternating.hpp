@@ -36,12 +36,14 @@ T output_minimum(T d, T beta, T y) {
 // ([rows x n_1]). Returns the largest |new - old| of the changed units.
 template <typename T>
 T alternating_half_sweep(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
-                         int parity, T beta, const Label* labels, const Layers<T>* layers = nullptr);
+                         int parity, T beta, const Label* labels, const Layers<T>* layers = nullptr,
+                         std::vector<KindScratch<T>>* scratch = nullptr);
 
 // Up to max_sweeps sweeps from `cur` (result in `cur`); with tol > 0 it stops after the first
 // sweep whose largest state change is below tol. Returns the sweeps done.
 template <typename T>
 int relax_alternating(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
-                      int max_sweeps, T beta, const Label* labels, T tol, const Layers<T>* layers = nullptr);
+                      int max_sweeps, T beta, const Label* labels, T tol, const Layers<T>* layers = nullptr,
+                      std::vector<KindScratch<T>>* scratch = nullptr);
 
 }  // namespace eqprop

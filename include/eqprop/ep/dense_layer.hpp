@@ -14,9 +14,10 @@ class DenseLayer : public LayerKind<T> {
   DenseLayer(int k, bool narrow) : k_(k), narrow_(narrow) {}
   std::string name() const override { return "dense"; }
   void refresh(const NetworkT<T>& net) override;
-  void up(const NetworkT<T>& net, int rows, const T* below, T* d) const override;
+  void bias(const NetworkT<T>& net, int rows, T* d) const override;
+  void up(const NetworkT<T>& net, int rows, const T* below, T* d, KindScratch<T>& s) const override;
   void down_blend(const NetworkT<T>& net, int rows, const T* above, const T* drive, const T* h, T keep, T eps,
-                  T* d) const override;
+                  T* d, KindScratch<T>& s) const override;
   void update_rows(NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below, const T* a,
                    const T* b_below, const T* b) const override;
 

@@ -19,10 +19,12 @@ namespace eqprop {
 // and the output adds 2 eps beta (y - h_L) (cost C = sum (h_L - y)^2, no 1/2).
 // labels ([rows], 0-9) may be null when beta == 0. Every product with a W_k goes through the
 // layer's kind (layer_kind.hpp); `layers` must be refreshed since W last changed. Without it
-// the plain products are used (the same figures up to rounding; slower).
+// the plain products are used (the same figures up to rounding; slower). scratch: the
+// chunk's KindScratch per layer (Layers::scratch; null: made here, for tests).
 template <typename T>
 void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt,
-           int rows, int steps, T eps, T beta, const Label* labels, const Layers<T>* layers = nullptr);
+           int rows, int steps, T eps, T beta, const Label* labels, const Layers<T>* layers = nullptr,
+           std::vector<KindScratch<T>>* kind_scratch = nullptr);
 
 
 // The figures of every row of the state s, summed (StateStats). The inputs are rows
@@ -31,6 +33,6 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
                        const LayerStates<T>& s, int rows, const Label* labels, T* scratch,
-                       const Layers<T>* layers = nullptr);
+                       const Layers<T>* layers = nullptr, std::vector<KindScratch<T>>* kind_scratch = nullptr);
 
 }  // namespace eqprop

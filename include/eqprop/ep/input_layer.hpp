@@ -8,7 +8,7 @@
 
 namespace eqprop {
 
-// drive1 = x W_1 + b_1 for `rows` samples ([rows x n_1]). While the input is clamped this
+// drive1 = x W_1 + b_1 for `rows` samples ([rows x n_1]) (a conv layer 1: P(W_1 * x + b_1)). While the input is clamped this
 // part of layer 1's drive never changes, so it is computed once per relaxation, not per step.
 // This is the dense product (one sgemm); training and evaluation use sparse_clamped_drive
 // (sparse_input.hpp), which the tests check against this.

@@ -3,6 +3,7 @@
 #pragma once
 #include <vector>
 
+#include "eqprop/architecture.hpp"
 #include "eqprop/rng.hpp"
 
 namespace eqprop {
@@ -12,8 +13,15 @@ struct NetworkT {
   std::vector<int> sizes;          // n_0 (input) .. n_L (output)
   std::vector<std::vector<T>> W;   // W[k], k = 1..L: [n_{k-1} x n_k], row-major; W[0] is empty
   std::vector<std::vector<T>> b;   // b[k], k = 0..L: [n_k]; b[0] (input bias) is never trained
+  // Convolutional nets (architecture.hpp): specs[k], k = 1..L, the kind of W_k, and shapes[k],
+  // k = 0..L, the C x H x W of layer k's states (n_k = C H W). A conv W_k is
+  // [C_k x C_{k-1} x K x K] and its b_k [C_k]. Both empty: every layer dense.
+  std::vector<LayerSpec> specs;
+  std::vector<Shape> shapes;
 
   int layers() const { return static_cast<int>(sizes.size()) - 1; }  // L
+  bool conv(int k) const { return !specs.empty() && specs[k].type == LayerType::Conv; }
+  Shape shape(int k) const { return shapes.empty() ? Shape{sizes[k], 1, 1} : shapes[k]; }
 };
 using Network = NetworkT<float>;
 
@@ -21,6 +29,13 @@ using Network = NetworkT<float>;
 // rng; zero biases (as the reference code).
 template <typename T>
 NetworkT<T> glorot_network(const std::vector<int>& sizes, Rng& rng);
+
+// A net of the given entries (architecture.hpp) on inputs of facts' shape, with PyTorch's
+// default initialisation, as convolutional EP uses it (Laborieux et al. 2021): every W_k and
+// b_k uniform in +-1/sqrt(fan_in) (fan_in: C_{k-1} K K or n_{k-1}), drawn layer by layer from
+// rng. b_0 is zero (the input is clamped).
+template <typename T>
+NetworkT<T> layered_network(const std::vector<LayerSpec>& entries, const DataFacts& facts, Rng& rng);
 
 // Frobenius norm of W[k] and of b[k] together: used for the relative weight change.
 template <typename T>

@@ -44,10 +44,11 @@ void conv_transpose_add(const ConvGeometry& g, const T* W, int rows, const T* gz
 template <typename T>
 void conv_weight_grad_add(const ConvGeometry& g, int rows, const T* in, const T* gz, T c, T* dW, T* db, T* cols);
 
-// out [rows x C x H/2 x W/2] := the 2x2 max-pool of z [rows x C x H x W]; arg[i] := the index
-// within the example's z of output i's maximum: the first in row-major order on ties.
+// out [rows x C x H/2 x W/2] := (add: +=) the 2x2 max-pool of z [rows x C x H x W]; arg[i] :=
+// the index within the example's z of output i's maximum: the first in row-major order on
+// ties. out may be null (the choices only).
 template <typename T>
-void max_pool2(int rows, int c, int h, int w, const T* z, T* out, std::int32_t* arg);
+void max_pool2(int rows, int c, int h, int w, const T* z, T* out, std::int32_t* arg, bool add = false);
 // gz [rows x z_size] := zeros with g [rows x out_size] at the positions arg chose.
 template <typename T>
 void unpool(int rows, std::size_t out_size, std::size_t z_size, const T* g, const std::int32_t* arg, T* gz);
