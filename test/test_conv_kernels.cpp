@@ -231,3 +231,64 @@ TEST_CASE("conv layers in the dynamics: synchronous steps as the reference's, al
     check_dynamics<float>(layers, 1e-5);
   }
 }
+
+// ---- The EP update of conv layers (ep/update, ConvLayer::update_rows) ----
+
+#include "eqprop/ep/update.hpp"
+#include "eqprop/kernels/sparse_input.hpp"
+
+TEST_CASE("the EP update of a conv net is the reference's dPhi/dtheta difference, blocks by output channel") {
+  eqprop::DataFacts f;
+  f.channels = 2;
+  f.height = 8;
+  f.width = 8;
+  f.classes = 3;
+  for (const char* layers : {"conv:5:3:p1:pool2 conv:4:2 dense:6", "conv:3:2 conv:13:3:pool2"}) {
+    CAPTURE(layers);
+    const ref::ConvNet r = ref::make_conv_net(eqprop::parse_layers(layers), f, ref::Readout::Mse, 1.0, 4, 1.0);
+    eqprop::NetworkT<double> net = as_network<double>(r);
+    const int B = 3, L = r.L();
+    std::mt19937_64 g(8);
+    auto x = uniform(B * r.shapes[0].size(), g, 0, 1);
+    for (std::size_t i = 0; i < x.size(); i += 3) x[i] = 0.0;  // zeros, as images have
+    eqprop::LayerStates<double> a(net.sizes, B), b(net.sizes, B);
+    for (int k = 1; k <= L; ++k) {
+      a.h[k] = uniform(a.h[k].size(), g, 0, 1);
+      b.h[k] = uniform(b.h[k].size(), g, 0, 1);
+    }
+    eqprop::SparseInput<double> input;
+    input.assign(x.data(), B, net.sizes[0]);
+    input.index_by_unit();
+    std::vector<double> diff1(std::size_t(B) * net.sizes[1]);
+    eqprop::layer1_difference(a, b, 0, B, diff1.data());
+    const std::vector<double> alphas{0.3, 0.2, 0.1, 0.05};
+    const double beta_diff = 0.8, decay = 0.01;
+    const auto blocks = eqprop::update_blocks(net.sizes, net.specs, net.shapes);
+    eqprop::ep_update(net, blocks, input, a, b, B, std::vector<double>(alphas.begin(), alphas.begin() + L), beta_diff,
+                      diff1.data(), decay);
+    // The reference: W_k = (1 - alpha_k decay) W_k + alpha_k / (beta_diff B) sum_i (dPhi/dW_k(a_i) - dPhi/dW_k(b_i)).
+    for (int k = 1; k <= L; ++k) {
+      std::vector<double> want_W(r.W[k].size()), want_b(r.b[k]);
+      for (std::size_t j = 0; j < want_W.size(); ++j) want_W[j] = (1 - alphas[k - 1] * decay) * r.W[k][j];
+      for (int i = 0; i < B; ++i) {
+        ref::States sa(L + 1), sb(L + 1);
+        sa[0] = sb[0] = slice(x, i * r.shapes[0].size(), r.shapes[0].size());
+        for (int l = 1; l <= L; ++l) {
+          sa[l] = slice(a.h[l], i * net.sizes[l], net.sizes[l]);
+          sb[l] = slice(b.h[l], i * net.sizes[l], net.sizes[l]);
+        }
+        const auto ga = ref::phi_gradient(r, sa, 0.0, 0), gb = ref::phi_gradient(r, sb, 0.0, 0);
+        const double c = alphas[k - 1] / (beta_diff * B);
+        for (std::size_t j = 0; j < want_W.size(); ++j) want_W[j] += c * (ga.W[k][j] - gb.W[k][j]);
+        for (std::size_t j = 0; j < want_b.size(); ++j) want_b[j] += c * (ga.b[k][j] - gb.b[k][j]);
+      }
+      CAPTURE(k);
+      CHECK(worst(net.W[k], want_W) < 1e-12);
+      CHECK(worst(net.b[k], want_b) < 1e-12);
+    }
+    // Blocks: a conv layer's rows are its channels, every channel in exactly one block.
+    std::vector<int> covered(L + 1, 0);
+    for (const auto& blk : blocks) covered[blk.k] += blk.m;
+    for (int k = 1; k <= L; ++k) CHECK(covered[k] == (net.conv(k) ? net.specs[k].size : net.sizes[k - 1]));
+  }
+}

@@ -13,6 +13,15 @@
 namespace eqprop {
 
 template <typename T>
+void SparseInput<T>::dense_rows(int first, int rows, T* out) const {
+  std::fill(out, out + std::size_t(rows) * n0_, T(0));
+  for (int i = 0; i < rows; ++i) {
+    const std::size_t begin = row_begin(first + i);
+    for (int e = 0; e < row_count_[first + i]; ++e) out[std::size_t(i) * n0_ + row_unit_[begin + e]] = row_value_[begin + e];
+  }
+}
+
+template <typename T>
 void SparseInput<T>::reset(int rows, int n0) {
   rows_ = rows;
   n0_ = n0;

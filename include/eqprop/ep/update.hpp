@@ -18,7 +18,9 @@ struct UpdateBlock {
 // Every layer's blocks in one list, so the whole update is a single parallel region (one
 // fork and join per minibatch). The blocks depend on the layer sizes only, never on the
 // thread count, so the same GEMM calls (and so the same bits) happen for any --threads.
-std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes);
+// A conv layer's rows are its output channels (specs, shapes: the net's; empty: all dense).
+std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes, const std::vector<LayerSpec>& specs = {},
+                                       const std::vector<Shape>& shapes = {});
 
 // For the B samples of a minibatch, with states `a` (nudged at beta_a) and `b` (free, or
 // nudged at beta_b), and beta_diff = beta_a - beta_b (signed):
@@ -28,6 +30,9 @@ std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes);
 // the nonzero inputs only (input_layer.hpp). For k >= 2 the sum over samples runs inside
 // a GEMM (K = B). alphas[k-1] is layer k's rate, lambda = weight_decay (0: no decay, and
 // then the weights are not touched by it at all).
+// A conv layer k: W_k = keep W_k + alpha_k / (beta_diff B) (dPhi/dW_k(a) - dPhi/dW_k(b)) by its
+// kind, with the input x made dense for k = 1, and b_k's channel c changed by the sum of the
+// channel's units.
 // This is the update of one block, through its layer's kind (layers: refreshed or not, the
 // update reads only W); ep_update() applies every block in order.
 template <typename T>

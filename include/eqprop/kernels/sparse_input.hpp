@@ -36,6 +36,8 @@ class SparseInput {
   // Builds the by-unit lists (for the update) from the by-sample ones.
   void index_by_unit();
 
+  // out [rows x n0] := samples [first, first + rows) with their zeros (for a conv layer 1).
+  void dense_rows(int first, int rows, T* out) const;
   int rows() const { return rows_; }
   int units() const { return n0_; }
   long nonzeros() const;
