@@ -34,11 +34,11 @@ void Config::validate() const {
   require(std::isfinite(eps) && eps > 0.f && eps <= 1.f, "eps", eps, "a step size in (0, 1]");
   require(std::isfinite(beta) && beta > 0.f, "beta", beta, "a finite value > 0");
   require(std::isfinite(tol) && tol >= 0.f && tol < 1.f, "tol", tol, "0 (off) or a state change in (0, 1)");
-  const std::size_t n_weights = hidden.size() + 1;
+  const std::size_t n_weights = entries().size() + 1;
   if (alphas.size() != n_weights) {
     std::ostringstream os;
     os << "config key 'alphas': expected " << n_weights << " learning rates (one per weight layer of "
-       << hidden.size() << " hidden layers), found " << alphas.size();
+       << n_weights - 1 << " hidden layers), found " << alphas.size();
     throw ConfigError(os.str());
   }
   for (float a : alphas) require(std::isfinite(a) && a >= 0.f, "alphas", a, "finite rates >= 0");
@@ -94,6 +94,7 @@ void Config::validate_data(const DataFacts& f, int train_available, int valid_av
   require(batch <= n_train, "batch", batch, "a size no larger than the training set");
   require(max_shift < f.height && max_shift < f.width, "max-shift", max_shift,
           ("a shift smaller than the images' " + std::to_string(f.height) + "x" + std::to_string(f.width)).c_str());
+  if (!layers.empty()) layer_shapes(layers, f);  // throws naming the entry that does not fit
 }
 
 namespace {
@@ -103,9 +104,17 @@ double gib(double bytes) { return bytes / (1024.0 * 1024.0 * 1024.0); }
 MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double train_examples, double valid_examples,
                                int value_bytes) {
   const auto n = cfg.layer_sizes();
+  const auto entries = cfg.entries();
   double weights = 0, units = 0;
   for (std::size_t k = 1; k < n.size(); ++k) {
-    weights += double(n[k - 1]) * n[k] + n[k];
+    const bool conv = k <= entries.size() && entries[k - 1].type == LayerType::Conv;
+    if (conv) {  // C_k x C_{k-1} x K x K and a bias per channel
+      const LayerSpec& s = entries[k - 1];
+      const double c_in = k == 1 ? cfg.facts.channels : entries[k - 2].size;
+      weights += double(s.size) * c_in * s.kernel * s.kernel + s.size;
+    } else {
+      weights += double(n[k - 1]) * n[k] + n[k];
+    }
     units += n[k];
   }
   MemoryEstimate m;
@@ -141,6 +150,11 @@ int hardware_threads() {
 }
 
 std::vector<int> Config::layer_sizes() const {
+  if (!layers.empty()) {
+    std::vector<int> s;
+    for (const Shape& sh : layer_shapes(layers, facts)) s.push_back(static_cast<int>(sh.size()));
+    return s;
+  }
   std::vector<int> s{facts.inputs()};
   s.insert(s.end(), hidden.begin(), hidden.end());
   s.push_back(facts.classes);

@@ -96,6 +96,18 @@ TEST_CASE("SIGINT: the run finishes its minibatch, checkpoints, exits 130, and r
   CHECK(file_bytes(dir.file("a.npz")) == file_bytes(dir.file("b.npz")));
 }
 
+// `common` stopped after 13 minibatches (b.ck) and resumed ends with the weights and
+// particles of the uninterrupted run whose checkpoint is a.ck.
+void check_resumed_equals(const std::string& common, const test::TempDir& dir) {
+  REQUIRE(run(common + " --checkpoint " + dir.file("b.ck") + " --max-minibatches 13").code == 0);
+  const auto b = run("train --resume " + dir.file("b.ck"));
+  CAPTURE(b.output);
+  REQUIRE(b.code == 0);
+  REQUIRE(run("export " + dir.file("a.ck") + " --npz " + dir.file("a.npz") + " --particles").code == 0);
+  REQUIRE(run("export " + dir.file("b.ck") + " --npz " + dir.file("b.npz") + " --particles").code == 0);
+  CHECK(file_bytes(dir.file("a.npz")) == file_bytes(dir.file("b.npz")));
+}
+
 TEST_CASE("alternating relaxation with a tolerance: stopped and resumed mid-epoch equals an uninterrupted run") {
   test::TempDir dir;
   const std::string common = "train " + data_arg() + kTiny + " --epochs 2 --relax alternating --tol 1e-3 --progress=false";
@@ -104,14 +116,28 @@ TEST_CASE("alternating relaxation with a tolerance: stopped and resumed mid-epoc
   REQUIRE(a.code == 0);
   CHECK(contains(a.output, "steps"));  // the mean sweeps per phase
   CHECK(contains(file_bytes(dir.file("a.jsonl")), "\"free_steps\":"));
-  REQUIRE(run(common + " --checkpoint " + dir.file("b.ck") + " --max-minibatches 13").code == 0);
-  const auto b = run("train --resume " + dir.file("b.ck"));
-  CAPTURE(b.output);
-  REQUIRE(b.code == 0);
-  REQUIRE(run("export " + dir.file("a.ck") + " --npz " + dir.file("a.npz") + " --particles").code == 0);
-  REQUIRE(run("export " + dir.file("b.ck") + " --npz " + dir.file("b.npz") + " --particles").code == 0);
-  CHECK(file_bytes(dir.file("a.npz")) == file_bytes(dir.file("b.npz")));
+  check_resumed_equals(common, dir);
   CHECK(contains(run("info " + dir.file("b.ck")).output, "relax = alternating"));
+}
+
+TEST_CASE("a conv net: stopped and resumed mid-epoch equals an uninterrupted run; info and export show conv shapes") {
+  test::TempDir dir;
+  const std::string common = "train " + data_arg() +
+                             " --train-samples 200 --valid-samples 60 --test-steps 5 --n-free 8 --n-nudged 3"
+                             " --layers conv:3:5:pool2 --alphas \"0.1 0.05\" --epochs 2 --progress=false";
+  const auto a = run(common + " --checkpoint " + dir.file("a.ck"));
+  CAPTURE(a.output);
+  REQUIRE(a.code == 0);
+  check_resumed_equals(common, dir);
+  const auto info = run("info " + dir.file("b.ck"));
+  CHECK(contains(info.output, "layers = conv:3:5:pool2"));
+  CHECK(contains(info.output, "W1  3 x 1 x 5 x 5"));
+  CHECK(contains(info.output, "W2  432 x 10"));
+  CHECK(contains(file_bytes(dir.file("a.npz")), "(3, 1, 5, 5)"));  // the npy header of W1
+  // An entry that does not fit the data is refused before training, naming it.
+  const auto bad = run("train " + data_arg() + " --layers conv:3:29 --alphas \"0.1 0.05\" --epochs 1");
+  CHECK(bad.code == 2);
+  CHECK(contains(bad.output, "conv:3:29"));
 }
 
 TEST_CASE("--max-minibatches stops with a checkpoint; info, eval and export read it") {

@@ -63,8 +63,9 @@ void check_against_dense(double tolerance) {
 
     std::vector<T> dense(std::size_t(rows) * n1), sparse(dense.size(), T(-7));
     eqprop::clamped_drive(net, x.data(), rows, dense.data());
-    eqprop::input_drive(net, input, 0, rows / 2, sparse.data());  // two row blocks
-    eqprop::input_drive(net, input, rows / 2, rows - rows / 2, sparse.data());
+    std::vector<T> unused;  // a conv layer 1's dense input
+    eqprop::input_drive(net, input, 0, rows / 2, sparse.data(), unused);  // two row blocks
+    eqprop::input_drive(net, input, rows / 2, rows - rows / 2, sparse.data(), unused);
     CHECK(test::max_diff(dense, sparse) <= tolerance);
 
     std::vector<T> diff(std::size_t(rows) * n1);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "eqprop/ep/conv_reference.hpp"
 #include "eqprop/io/augment.hpp"
 #include "eqprop/io/dataset.hpp"
 #include "eqprop/rng.hpp"
@@ -123,6 +124,101 @@ eqprop::Config small_config() {
 
 }  // namespace
 
+namespace {
+
+// A conv net's training against ep/conv_reference: per-example particles, the synchronous
+// step at eps = 1 (the reference's s = clip(dPhi/ds)), the update as dPhi/dtheta differences.
+void compare_conv_with_reference(eqprop::Config cfg) {
+  namespace ref = eqprop::reference;
+  const eqprop::Dataset train = synthetic(cfg.train_samples, 27, true), valid = synthetic(10, 28, true);
+  cfg.validate();
+  eqprop::Trainer trainer(cfg, train, valid);
+  ref::ConvNet r = ref::make_conv_net(cfg.layers, cfg.facts, ref::Readout::Mse, 1.0, 1);
+  const eqprop::Network& start = trainer.network();
+  for (int l = 1; l <= r.L(); ++l) {
+    r.W[l].assign(start.W[l].begin(), start.W[l].end());
+    r.b[l].assign(start.b[l].begin(), start.b[l].end());
+  }
+  const ref::ConvNet initial = r;
+  eqprop::Rng rng(cfg.seed);  // the Trainer draws the weights first, then one sign per minibatch
+  eqprop::layered_network<float>(cfg.layers, cfg.facts, rng);
+  std::vector<int> signs;
+  for (int m = 0; m < cfg.epochs * (cfg.train_samples / cfg.batch); ++m) signs.push_back(rng.sign());
+  for (int e = 0; e < cfg.epochs; ++e) trainer.train_epoch();
+  const bool symmetric = cfg.nudging == eqprop::Nudging::Symmetric;
+  std::vector<ref::States> particles;
+  for (int i = 0; i < train.count; ++i) {
+    std::vector<double> x(kInputs);
+    for (int p = 0; p < kInputs; ++p) x[p] = train.row(i)[p] / 255.0;
+    particles.push_back(ref::zero_states(r, x));
+  }
+  std::size_t m = 0;
+  for (int e = 0; e < cfg.epochs; ++e)
+    for (int first = 0; first + cfg.batch <= train.count; first += cfg.batch, ++m) {
+      const double beta = cfg.beta * (cfg.beta_sign == eqprop::BetaSign::Random ? signs.at(m) : 1);
+      ref::Params sum;
+      sum.W.resize(r.W.size());
+      sum.b.resize(r.b.size());
+      for (int l = 1; l <= r.L(); ++l) {
+        sum.W[l].assign(r.W[l].size(), 0.0);
+        sum.b[l].assign(r.b[l].size(), 0.0);
+      }
+      for (int i = first; i < first + cfg.batch; ++i) {
+        ref::States s = particles[i];
+        for (int t = 0; t < cfg.n_free; ++t) s = ref::step(r, s, 0.0, train.y[i]);
+        particles[i] = s;
+        // The engine's cost has no 1/2: its beta is half the reference's.
+        auto nudge = [&](double b) {
+          ref::States n = particles[i];
+          for (int t = 0; t < cfg.n_nudged; ++t) n = ref::step(r, n, 2 * b, train.y[i]);
+          return ref::phi_gradient(r, n, 0.0, 0);
+        };
+        const ref::Params ga = nudge(beta), gb = symmetric ? nudge(-beta) : ref::phi_gradient(r, s, 0.0, 0);
+        for (int l = 1; l <= r.L(); ++l) {
+          for (std::size_t j = 0; j < sum.W[l].size(); ++j) sum.W[l][j] += ga.W[l][j] - gb.W[l][j];
+          for (std::size_t j = 0; j < sum.b[l].size(); ++j) sum.b[l][j] += ga.b[l][j] - gb.b[l][j];
+        }
+      }
+      const double beta_diff = symmetric ? 2 * beta : beta;
+      for (int l = 1; l <= r.L(); ++l) {
+        const double c = cfg.alphas[l - 1] / (beta_diff * cfg.batch);
+        for (std::size_t j = 0; j < r.W[l].size(); ++j) r.W[l][j] += c * sum.W[l][j];
+        for (std::size_t j = 0; j < r.b[l].size(); ++j) r.b[l][j] += c * sum.b[l][j];
+      }
+    }
+  const eqprop::Network& got = trainer.network();
+  double worst = 0, moved = 0;
+  for (int l = 1; l <= r.L(); ++l) {
+    for (std::size_t j = 0; j < r.W[l].size(); ++j) {
+      worst = std::max(worst, std::abs(got.W[l][j] - r.W[l][j]));
+      moved = std::max(moved, std::abs(r.W[l][j] - initial.W[l][j]));
+    }
+    for (std::size_t j = 0; j < r.b[l].size(); ++j) {
+      worst = std::max(worst, std::abs(got.b[l][j] - r.b[l][j]));
+      moved = std::max(moved, std::abs(r.b[l][j] - initial.b[l][j]));
+    }
+  }
+  MESSAGE("conv net: max |trainer - reference| = " << worst << ", largest parameter change " << moved);
+  CHECK(moved > 1e-3);
+  CHECK(worst < 1e-5);
+}
+
+eqprop::Config conv_config() {
+  eqprop::Config cfg = small_config();
+  cfg.layers = eqprop::parse_layers("conv:3:5:pool2 conv:4:3:p1:pool2");
+  cfg.eps = 1.f;
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("conv nets: the trainer equals the plain-loop reference (one-sided random sign, and symmetric)") {
+  compare_conv_with_reference(conv_config());
+  eqprop::Config cfg = conv_config();
+  cfg.nudging = eqprop::Nudging::Symmetric;
+  compare_conv_with_reference(cfg);
+}
+
 TEST_CASE("trainer equals the naive reference: one-sided, random sign of beta") {
   compare_with_reference(small_config());
 }
@@ -229,6 +325,19 @@ TEST_CASE("weights and evaluation are bit-identical for --threads 1, 2 and 4 (re
   check_threads_identical(cfg, data);
   cfg.relax_nudged = eqprop::NudgedRelax::Sync;  // exact free phases, the paper's nudged steps, at +beta and -beta
   cfg.nudging = eqprop::Nudging::Symmetric;
+  check_threads_identical(cfg, data);
+}
+
+TEST_CASE("a conv net's weights and evaluation are bit-identical for --threads 1, 2 and 4 (real MNIST)") {
+  const eqprop::Splits data = eqprop::load_splits(test::mnist_dir(), 600, 200);
+  eqprop::Config cfg;
+  cfg.layers = eqprop::parse_layers("conv:6:5:pool2 conv:8:3:p1:pool2");
+  cfg.alphas = {0.1f, 0.05f, 0.02f};
+  cfg.train_samples = 600;
+  cfg.valid_samples = 200;
+  cfg.chunk = 5;
+  cfg.shuffle = true;
+  cfg.validate();
   check_threads_identical(cfg, data);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "eqprop/architecture.hpp"
 #include "eqprop/data_facts.hpp"
 
 namespace eqprop {
@@ -38,6 +39,7 @@ int hardware_threads();
 struct Config {
   // Architecture: inputs - hidden... - classes (inputs and classes from the data: facts).
   std::vector<int> hidden{500};         // hidden layer sizes, input to output
+  std::vector<LayerSpec> layers;        // conv nets: the entries (architecture.hpp); empty: dense layers of `hidden`
   // Schedule.
   int epochs = 25;                      // passes over the training split
   int batch = 20;                       // minibatch size B
@@ -94,8 +96,16 @@ struct Config {
   // (train_available: the training file's, or the training split's when the file has its own
   // validation split) and max-shift against the image size. Throws ConfigError naming the key.
   void validate_data(const DataFacts& f, int train_available, int valid_available) const;
-  // Layer sizes including input (facts.inputs()) and output (facts.classes).
+  // Layer sizes including input (facts.inputs()) and output (facts.classes); a conv layer's
+  // is C x H x W. Throws ConfigError (key 'layers') when an entry does not fit the data's shape.
   std::vector<int> layer_sizes() const;
+  // The hidden layers as entries: `layers`, or dense layers of `hidden`.
+  std::vector<LayerSpec> entries() const { return layers.empty() ? dense_layers(hidden) : layers; }
+  bool convolutional() const {
+    for (const LayerSpec& s : layers)
+      if (s.type == LayerType::Conv) return true;
+    return false;
+  }
   // Samples per training chunk (chunk capped at batch) and chunks per minibatch: fixed by the
   // configuration alone, never by the thread or rank count.
   int train_chunk() const { return chunk < batch ? chunk : batch; }

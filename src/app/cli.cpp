@@ -80,7 +80,7 @@ std::uint64_t parse_seed(const std::string& text) {
 // Program_options stores into these; lists, enums and the seed are parsed by us.
 struct RawOptions {
   Config cfg;
-  std::string hidden, alphas, nudging, beta_sign, seed, dataset, label, normalize, relax, relax_nudged, config_file;
+  std::string hidden, alphas, nudging, beta_sign, seed, dataset, label, normalize, relax, relax_nudged, layers, config_file;
 };
 
 // The defaults shown and used are those of `d`: bench trains on fewer samples by default.
@@ -93,6 +93,7 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("config", po::value(&r.config_file), "config file of 'key = value' lines; the command line overrides it")
     ("dump-config", "print the effective configuration in config-file syntax and exit")
     ("hidden", val(&r.hidden, join(d.hidden)), "hidden layer sizes, input to output, e.g. \"500 500\"")
+    ("layers", val(&r.layers, format_layers(d.layers)), "convolutional nets: the hidden layers as entries conv:C:K[:pP][:pool2] then dense:N, e.g. \"conv:32:5:pool2 conv:64:5:pool2\" (replaces hidden; the output layer comes from the data)")
     ("epochs", val(&r.cfg.epochs, d.epochs), "passes over the training split")
     ("batch", val(&r.cfg.batch, d.batch), "minibatch size")
     ("n-free", val(&r.cfg.n_free, d.n_free), "free-phase steps (reference code: n_it_neg)")
@@ -284,6 +285,8 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, co
   out.dump_config = vm.count("dump-config") > 0;
   if (out.help) return out;
   r.cfg.hidden = parse_list<int>("hidden", r.hidden);
+  r.cfg.layers.clear();
+  if (r.layers.find_first_not_of(" \t") != std::string::npos) r.cfg.layers = parse_layers(r.layers);
   r.cfg.alphas = parse_list<float>("alphas", r.alphas);
   r.cfg.nudging = parse_choice("config key 'nudging'", r.nudging, {Nudging::OneSided, Nudging::Symmetric});
   r.cfg.beta_sign = parse_choice("config key 'beta-sign'", r.beta_sign, {BetaSign::Random, BetaSign::Positive});

@@ -25,7 +25,8 @@ const std::vector<CommandEntry>& command_table() {
      run_info, false},
     {Command::Export, "export", "weights and biases of a checkpoint as a NumPy .npz archive",
      "eqprop export PATH --npz OUT.npz",
-     "Weights and biases as a NumPy .npz archive of float32 arrays W1..WL ([n_{k-1} x n_k])\n"
+     "Weights and biases as a NumPy .npz archive of float32 arrays W1..WL ([n_{k-1} x n_k]; a conv layer's\n"
+     "[C_k x C_{k-1} x K x K])\n"
      "and b0..bL: numpy.load('OUT.npz')['W1']; with --particles also the saved particles.",
      run_export, false},
     {Command::Bench, "bench", "measure training and evaluation speed on MNIST",

@@ -17,9 +17,9 @@ int run_export(const Words& args, std::ostream& out, std::ostream&, const Runtim
     throw InputError("--particles: checkpoint '" + a.checkpoint + "' is model-only (saved without particles)");
   std::vector<NpyArray> arrays;
   for (int k = 1; k <= st.net.layers(); ++k)
-    arrays.push_back({"W" + std::to_string(k), {std::size_t(st.net.sizes[k - 1]), std::size_t(st.net.sizes[k])}, st.net.W[k]});
+    arrays.push_back({"W" + std::to_string(k), st.net.weight_dims(k), st.net.W[k]});
   for (int k = 0; k <= st.net.layers(); ++k)
-    arrays.push_back({"b" + std::to_string(k), {std::size_t(st.net.sizes[k])}, st.net.b[k]});
+    arrays.push_back({"b" + std::to_string(k), {st.net.b[k].size()}, st.net.b[k]});
   if (a.particles) {
     for (const auto& [name, p] : {std::pair{"train_h", &st.train_particles}, std::pair{"valid_h", &st.valid_particles}})
       for (int k = 1; k <= st.net.layers(); ++k)

@@ -30,9 +30,13 @@ int run_info(const Words& args, std::ostream& out, std::ostream&, const Runtime&
   for (std::size_t c = 0; c < st.cfg.facts.mean.size(); ++c)
     out << (c ? ", " : "; normalised per channel, mean/std ") << st.cfg.facts.mean[c] << "/" << st.cfg.facts.stddev[c];
   out << "\n\nconfiguration:\n" << format_config(st.cfg) << "\ntensors (float32, row-major):\n";
-  for (int k = 1; k <= st.net.layers(); ++k)
-    out << "  W" << k << "  " << st.net.sizes[k - 1] << " x " << st.net.sizes[k] << "\n";
-  for (int k = 0; k <= st.net.layers(); ++k) out << "  b" << k << "  " << st.net.sizes[k] << "\n";
+  for (int k = 1; k <= st.net.layers(); ++k) {
+    out << "  W" << k << "  ";
+    const auto dims = st.net.weight_dims(k);
+    for (std::size_t d = 0; d < dims.size(); ++d) out << (d ? " x " : "") << dims[d];
+    out << "\n";
+  }
+  for (int k = 0; k <= st.net.layers(); ++k) out << "  b" << k << "  " << st.net.b[k].size() << "\n";
   if (info.has_particles) {
     out << "  train particles  " << shape_of(st.train_particles, st.net.sizes) << "\n"
         << "  valid particles  " << shape_of(st.valid_particles, st.net.sizes) << "\n";

@@ -75,7 +75,7 @@ int TrainSession::run() {
   // The steps column where phases may stop early.
   const bool early = cfg_.relax == RelaxScheme::Alternating || cfg_.tol > 0.f;
   const int phases = cfg_.nudging == Nudging::Symmetric ? 2 : 1;
-  out_ << epoch_header(static_cast<int>(cfg_.hidden.size()) + 1, early) << std::endl;
+  out_ << epoch_header(static_cast<int>(cfg_.entries().size()) + 1, early) << std::endl;
   while (trainer_.state().epochs_done < cfg_.epochs) {
     const bool finished = trainer_.train_pass([&](const Trainer& t) { return after_minibatch(t); });
     if (!finished) return stop_now(false);

@@ -29,16 +29,17 @@ void set_input_row(SparseInput<float>& input, int slot, const Dataset& data, int
 
 int relax_phase(const Network& net, const Layers<float>& layers, const Config& cfg, const float* drive1, Workspace& ws,
                 int rows, int steps, float beta, const Label* y) {
+  if (ws.kinds.empty()) ws.kinds = layers.scratch(net, ws.cur.capacity);
   const bool nudged = y != nullptr;
   const bool alternating = cfg.relax == RelaxScheme::Alternating && !(nudged && cfg.relax_nudged == NudgedRelax::Sync);
   if (alternating)
-    return relax_alternating(net, drive1, ws.cur, ws.nxt, rows, steps, beta, y, cfg.tol, &layers);
+    return relax_alternating(net, drive1, ws.cur, ws.nxt, rows, steps, beta, y, cfg.tol, &layers, &ws.kinds);
   if (cfg.tol <= 0.f) {
-    relax(net, drive1, ws.cur, ws.nxt, rows, steps, cfg.eps, beta, y, &layers);
+    relax(net, drive1, ws.cur, ws.nxt, rows, steps, cfg.eps, beta, y, &layers, &ws.kinds);
     return steps;
   }
   for (int t = 1; t <= steps; ++t) {
-    relax(net, drive1, ws.cur, ws.nxt, rows, 1, cfg.eps, beta, y, &layers);
+    relax(net, drive1, ws.cur, ws.nxt, rows, 1, cfg.eps, beta, y, &layers, &ws.kinds);
     if (max_change(ws.cur, ws.nxt, rows) < cfg.tol) return t;  // nxt holds the state before the step
   }
   return steps;
@@ -78,12 +79,12 @@ void relax_chunk(const Network& net, const Layers<float>& layers, const Config& 
   const float* drive1 = mb.drive1.data() + std::size_t(first) * net.sizes[1];  // [rows x n_1]
   const Label* y = mb.y.data() + first;
   // x W_1 + b_1 over the chunk's nonzero inputs: the clamped part of layer 1's drive.
-  input_drive(net, mb.input, first, rows, mb.drive1.data());
+  input_drive(net, mb.input, first, rows, mb.drive1.data(), ws.dense_input);
   // Free phase; its end state is the new particle (reference code: only the free phase is stored).
   const int free_steps = relax_phase(net, layers, cfg, drive1, ws, rows, cfg.n_free, 0.f, nullptr);
   copy_rows(ws.cur, 0, mb.free, first, rows);
   StateStats& stats = mb.chunk_stats[c];
-  stats = state_stats(net, mb.input, first, drive1, ws.cur, rows, y, ws.scratch.data(), &layers);
+  stats = state_stats(net, mb.input, first, drive1, ws.cur, rows, y, ws.scratch.data(), &layers, &ws.kinds);
   stats.free_steps = double(free_steps) * rows;
   // Nudged phase(s), each from the free fixed point.
   stats.nudged_steps = double(relax_phase(net, layers, cfg, drive1, ws, rows, cfg.n_nudged, beta, y)) * rows;
@@ -100,9 +101,10 @@ StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, const
                           int steps, const Dataset& data, int first, int rows, Workspace& ws) {
   ws.input.reset(rows, data.inputs());
   for (int i = 0; i < rows; ++i) set_input_row(ws.input, i, data, first + i, code);
-  input_drive(net, ws.input, 0, rows, ws.drive1.data());
+  input_drive(net, ws.input, 0, rows, ws.drive1.data(), ws.dense_input);
   const int done = relax_phase(net, layers, cfg, ws.drive1.data(), ws, rows, steps, 0.f, nullptr);
-  StateStats s = state_stats(net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(), &layers);
+  StateStats s = state_stats(net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(),
+                             &layers, &ws.kinds);
   s.free_steps = double(done) * rows;
   return s;
 }

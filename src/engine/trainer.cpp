@@ -49,7 +49,7 @@ std::unique_ptr<Distribution> or_one_process(std::unique_ptr<Distribution> d) {
 void check_resume_architecture(const TrainState& state, const Config& cfg) {
   if (state.net.sizes != cfg.layer_sizes()) {
     throw ConfigError("--resume: the checkpoint holds a " + shape(state.net.sizes) +
-                      " network, the configuration asks for " + shape(cfg.layer_sizes()) + " (config key 'hidden')");
+                      " network, the configuration asks for " + shape(cfg.layer_sizes()) + " (config key 'hidden' or 'layers')");
   }
 }
 
@@ -57,7 +57,9 @@ Trainer::Trainer(const Config& cfg, const Dataset& train, const Dataset& valid, 
     : train_(train), valid_(valid), dist_(or_one_process(std::move(dist))) {
   st_.cfg = cfg;
   st_.rng = Rng(cfg.seed);
-  st_.net = glorot_network<float>(cfg.layer_sizes(), st_.rng);
+  // Dense nets: the paper's Glorot weights and zero biases; conv nets: PyTorch's defaults.
+  st_.net = cfg.convolutional() ? layered_network<float>(cfg.layers, cfg.facts, st_.rng)
+                                : glorot_network<float>(cfg.layer_sizes(), st_.rng);
   st_.order.resize(train_.count);
   std::iota(st_.order.begin(), st_.order.end(), 0);
   dist_->place_particles(st_, train_.count, valid_.count, false);
@@ -67,6 +69,8 @@ Trainer::Trainer(const Config& cfg, const Dataset& train, const Dataset& valid, 
 Trainer::Trainer(TrainState state, const Dataset& train, const Dataset& valid, std::unique_ptr<Distribution> dist)
     : st_(std::move(state)), train_(train), valid_(valid), dist_(or_one_process(std::move(dist))) {
   check_resume_architecture(st_, st_.cfg);
+  set_architecture(st_.net, st_.cfg.entries(), st_.cfg.facts);
+  set_architecture(st_.epoch_start, st_.cfg.entries(), st_.cfg.facts);
   dist_->check_resumed(st_, train_, valid_);
   if (st_.order.size() != std::size_t(train_.count)) {
     if (st_.in_epoch) {
@@ -87,7 +91,7 @@ void Trainer::allocate_buffers() {
   const int cap = std::max(train_chunk(), st_.cfg.eval_chunk);
   workspaces_ = tbb::enumerable_thread_specific<Workspace>([sizes, cap] { return Workspace(sizes, cap); });
   mb_ = Minibatch(st_.cfg);
-  blocks_ = update_blocks(sizes);
+  blocks_ = update_blocks(sizes, st_.net.specs, st_.net.shapes);
   layers_.emplace(st_.net);
   coding_ = InputCoding(st_.cfg.facts);
 }

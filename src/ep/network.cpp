@@ -22,12 +22,28 @@ NetworkT<T> glorot_network(const std::vector<int>& sizes, Rng& rng) {
 }
 
 template <typename T>
-NetworkT<T> layered_network(const std::vector<LayerSpec>& entries, const DataFacts& facts, Rng& rng) {
-  NetworkT<T> net;
+void set_architecture(NetworkT<T>& net, const std::vector<LayerSpec>& entries, const DataFacts& facts) {
+  net.specs.clear();
+  net.shapes.clear();
+  bool conv = false;
+  for (const LayerSpec& s : entries) conv = conv || s.type == LayerType::Conv;
+  if (!conv) return;
   net.shapes = layer_shapes(entries, facts);
   net.specs.push_back(LayerSpec{});
   net.specs.insert(net.specs.end(), entries.begin(), entries.end());
   net.specs.push_back(LayerSpec{LayerType::Dense, facts.classes, 0, 0, 1});
+}
+
+template <typename T>
+NetworkT<T> layered_network(const std::vector<LayerSpec>& entries, const DataFacts& facts, Rng& rng) {
+  NetworkT<T> net;
+  set_architecture(net, entries, facts);
+  if (net.specs.empty()) {  // dense entries only: the same layout, the same initialisation rule
+    net.shapes = layer_shapes(entries, facts);
+    net.specs.push_back(LayerSpec{});
+    net.specs.insert(net.specs.end(), entries.begin(), entries.end());
+    net.specs.push_back(LayerSpec{LayerType::Dense, facts.classes, 0, 0, 1});
+  }
   for (const Shape& s : net.shapes) net.sizes.push_back(static_cast<int>(s.size()));
   const int L = net.layers();
   net.W.resize(L + 1);
@@ -67,6 +83,8 @@ int first_nonfinite_layer(const NetworkT<T>& net) {
 
 template NetworkT<float> glorot_network<float>(const std::vector<int>&, Rng&);
 template NetworkT<double> glorot_network<double>(const std::vector<int>&, Rng&);
+template void set_architecture(NetworkT<float>&, const std::vector<LayerSpec>&, const DataFacts&);
+template void set_architecture(NetworkT<double>&, const std::vector<LayerSpec>&, const DataFacts&);
 template NetworkT<float> layered_network<float>(const std::vector<LayerSpec>&, const DataFacts&, Rng&);
 template NetworkT<double> layered_network<double>(const std::vector<LayerSpec>&, const DataFacts&, Rng&);
 template double layer_norm(const NetworkT<float>&, int);

@@ -82,11 +82,22 @@ void check_consistent(const std::string& path, const TrainState& s, bool particl
     bad(std::string("stored configuration: ") + e.what());
   }
   const auto& n = s.net.sizes;
-  if (n != s.cfg.layer_sizes()) bad("network sizes differ from the stored configuration");
+  try {
+    if (n != s.cfg.layer_sizes()) bad("network sizes differ from the stored configuration");
+  } catch (const ConfigError& e) {
+    bad(std::string("stored layers: ") + e.what());
+  }
   if (s.net.W.size() != n.size() || s.net.b.size() != n.size()) bad("wrong number of layers");
+  const auto entries = s.cfg.entries();
   for (std::size_t k = 0; k < n.size(); ++k) {
-    if (s.net.b[k].size() != std::size_t(n[k])) bad("bias " + std::to_string(k) + " has the wrong size");
-    if (k > 0 && s.net.W[k].size() != std::size_t(n[k - 1]) * n[k]) bad("W" + std::to_string(k) + " has the wrong size");
+    // A conv W_k is C_k x C_{k-1} x K x K with a bias per channel.
+    const bool conv = k > 0 && k <= entries.size() && entries[k - 1].type == LayerType::Conv;
+    const std::size_t c_in = k <= 1 ? std::size_t(s.cfg.facts.channels) : std::size_t(conv ? entries[k - 2].size : 0);
+    const std::size_t w = conv ? std::size_t(entries[k - 1].size) * c_in * entries[k - 1].kernel * entries[k - 1].kernel
+                               : (k > 0 ? std::size_t(n[k - 1]) * n[k] : 0);
+    const std::size_t bias = conv ? std::size_t(entries[k - 1].size) : std::size_t(n[k]);
+    if (s.net.b[k].size() != bias) bad("bias " + std::to_string(k) + " has the wrong size");
+    if (k > 0 && s.net.W[k].size() != w) bad("W" + std::to_string(k) + " has the wrong size");
   }
   std::vector<char> seen(s.order.size(), 0);
   for (std::int32_t i : s.order) {
@@ -174,6 +185,8 @@ TrainState decode_checkpoint(const std::string& bytes, const std::string& name, 
     fail(name, std::string("cannot decode the payload (") + e.what() + ")");
   }
   check_consistent(name, state, particles);
+  set_architecture(state.net, state.cfg.entries(), state.cfg.facts);
+  set_architecture(state.epoch_start, state.cfg.entries(), state.cfg.facts);
   state.has_particles = particles;
   if (info) *info = CheckpointInfo{h.format, h.length, particles};
   return state;

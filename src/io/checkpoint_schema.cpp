@@ -108,6 +108,16 @@ void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
   }
   int relax_nudged = static_cast<int>(c.relax_nudged);
   if (format >= 6) ar & relax_nudged;
+  if (format >= 7) {
+    std::string layers = format_layers(c.layers);
+    str(ar, layers, b);
+    try {
+      c.layers.clear();
+      if (layers.find_first_not_of(' ') != std::string::npos) c.layers = parse_layers(layers);
+    } catch (const std::exception&) {
+      throw std::range_error("bad layer entries");
+    }
+  }
   if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 5 || label < 0 || label > 1 ||
       normalize < 0 || normalize > 1 || relax < 0 || relax > 1 || relax_nudged < 0 || relax_nudged > 1)
     throw std::range_error("bad enumeration value");

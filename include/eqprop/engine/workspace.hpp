@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "eqprop/kernels/sparse_input.hpp"
+#include "eqprop/ep/layer_kind.hpp"
 #include "eqprop/ep/states.hpp"
 
 namespace eqprop {
@@ -13,6 +14,8 @@ struct Workspace {
   std::vector<float> drive1;     // [cap x n_1]: x W_1 + b_1 (evaluation chunks)
   SparseInput<float> input;      // the nonzero inputs of an evaluation chunk
   std::vector<float> scratch;    // [cap x max n_k]: energy terms
+  std::vector<KindScratch<float>> kinds;  // per layer: the layer kinds' buffers (made at the first relaxation)
+  std::vector<float> dense_input;         // [cap x n_0]: a conv layer 1's input with its zeros
   Workspace() = default;
   Workspace(const std::vector<int>& sizes, int cap);
 };

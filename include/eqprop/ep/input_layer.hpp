@@ -16,8 +16,16 @@ template <typename T>
 void clamped_drive(const NetworkT<T>& net, const T* x /*[rows x n_0]*/, int rows, T* drive1);
 // The same over the nonzero inputs: rows [first, first + rows) of x, written at those rows of
 // drive1 ([x.rows() x n_1]). Training and evaluation use this one.
+// A conv layer 1 needs its input dense: `dense` holds it (resized as needed).
 template <typename T>
-void input_drive(const NetworkT<T>& net, const SparseInput<T>& x, int first, int rows, T* drive1) {
+void input_drive(const NetworkT<T>& net, const SparseInput<T>& x, int first, int rows, T* drive1,
+                 std::vector<T>& dense) {
+  if (net.conv(1)) {
+    dense.resize(std::size_t(rows) * net.sizes[0]);
+    x.dense_rows(first, rows, dense.data());
+    clamped_drive(net, dense.data(), rows, drive1 + std::size_t(first) * net.sizes[1]);
+    return;
+  }
   sparse_drive(x, first, rows, net.W[1].data(), net.b[1].data(), net.sizes[1], drive1);
 }
 

@@ -22,6 +22,12 @@ struct NetworkT {
   int layers() const { return static_cast<int>(sizes.size()) - 1; }  // L
   bool conv(int k) const { return !specs.empty() && specs[k].type == LayerType::Conv; }
   Shape shape(int k) const { return shapes.empty() ? Shape{sizes[k], 1, 1} : shapes[k]; }
+  // The dimensions of W_k: {n_{k-1}, n_k}, or {C_k, C_{k-1}, K, K} for a conv layer.
+  std::vector<std::size_t> weight_dims(int k) const {
+    if (!conv(k)) return {std::size_t(sizes[k - 1]), std::size_t(sizes[k])};
+    const std::size_t K = std::size_t(specs[k].kernel);
+    return {std::size_t(specs[k].size), std::size_t(shape(k - 1).c), K, K};
+  }
 };
 using Network = NetworkT<float>;
 
@@ -36,6 +42,11 @@ NetworkT<T> glorot_network(const std::vector<int>& sizes, Rng& rng);
 // rng. b_0 is zero (the input is clamped).
 template <typename T>
 NetworkT<T> layered_network(const std::vector<LayerSpec>& entries, const DataFacts& facts, Rng& rng);
+
+// net.specs and net.shapes for these entries on inputs of facts' shape when any is a conv
+// layer, else cleared (a dense net keeps the plain layout). For a net made or loaded elsewhere.
+template <typename T>
+void set_architecture(NetworkT<T>& net, const std::vector<LayerSpec>& entries, const DataFacts& facts);
 
 // Frobenius norm of W[k] and of b[k] together: used for the relative weight change.
 template <typename T>
