@@ -10,7 +10,7 @@ cross-check (tools/compare_conv), not part of eqprop's build (it needs Debian's 
 usage: tools/reference/torch_conv_ep.py [--data DIR] [--epochs N] [--threads N]
        [--layers "conv:32:5:pool2 conv:64:5:pool2"] [--alphas "0.1 0.05 0.02"] [--n-free 20]
        [--n-nudged 4] [--beta 0.5] [--eps 0.5] [--batch 20] [--nudging one-sided|symmetric]
-       [--train-samples N] [--seed S]
+       [--train-samples N] [--valid-samples N] [--seed S]
 Prints one line per epoch: epoch, training error, validation error (from zero states, n-free
 steps), seconds, samples/s.
 """
@@ -46,6 +46,7 @@ def main():
         p.add_argument("--layers", default="conv:32:5:pool2 conv:64:5:pool2")
         p.add_argument("--nudging", default="one-sided", choices=["one-sided", "symmetric"])
         p.add_argument("--train-samples", type=int, default=50000)
+        p.add_argument("--valid-samples", type=int, default=10000)
 
     a = parse_args(__doc__.splitlines()[0], threads_option=True, extra=extra)
     torch.set_num_threads(a.threads)
@@ -53,7 +54,7 @@ def main():
     rng = np.random.default_rng(a.seed)
     x_tr, y_tr, x_va, y_va = (torch.from_numpy(v) for v in load_mnist(a.data))
     x_tr, y_tr = x_tr[: a.train_samples].view(-1, 1, 28, 28), y_tr[: a.train_samples]
-    x_va = x_va.view(-1, 1, 28, 28)
+    x_va, y_va = x_va[: a.valid_samples].view(-1, 1, 28, 28), y_va[: a.valid_samples]
 
     # Shapes and parameters (PyTorch's default initialisation, as eqprop's conv nets).
     specs = [None] + parse_layers(a.layers) + [("dense", 10, 0, 0, 1)]
@@ -164,11 +165,12 @@ def main():
                     b[k].add_(gba[k] - gbo[k], alpha=c)
             train_seconds = time.perf_counter() - t0
             valid_errors = 0
-            for first in range(0, 10000, 500):
+            for first in range(0, x_va.shape[0], 500):
                 x = x_va[first : first + 500]
-                h = relax([x] + zeros(500)[1:], drive_of(x), a.n_free)
+                h = relax([x] + zeros(x.shape[0])[1:], drive_of(x), a.n_free)
                 valid_errors += int((h[L].argmax(1) != y_va[first : first + 500]).sum())
-            print_epoch(epoch, errors, valid_errors, time.perf_counter() - t0, train_seconds, n_train)
+            # print_epoch reads a count of 10,000 validation images
+            print_epoch(epoch, errors, valid_errors * 10000 / x_va.shape[0], time.perf_counter() - t0, train_seconds, n_train)
 
 
 if __name__ == "__main__":
