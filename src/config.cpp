@@ -104,17 +104,12 @@ double gib(double bytes) { return bytes / (1024.0 * 1024.0 * 1024.0); }
 MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double train_examples, double valid_examples,
                                int value_bytes) {
   const auto n = cfg.layer_sizes();
-  const auto entries = cfg.entries();
+  auto entries = cfg.entries();
+  entries.push_back(LayerSpec{LayerType::Dense, cfg.facts.classes, 0, 0, 1});  // the output
+  const auto shapes = layer_shapes(cfg.entries(), cfg.facts);
   double weights = 0, units = 0;
   for (std::size_t k = 1; k < n.size(); ++k) {
-    const bool conv = k <= entries.size() && entries[k - 1].type == LayerType::Conv;
-    if (conv) {  // C_k x C_{k-1} x K x K and a bias per channel
-      const LayerSpec& s = entries[k - 1];
-      const double c_in = k == 1 ? cfg.facts.channels : entries[k - 2].size;
-      weights += double(s.size) * c_in * s.kernel * s.kernel + s.size;
-    } else {
-      weights += double(n[k - 1]) * n[k] + n[k];
-    }
+    weights += double(weight_count(entries[k - 1], shapes[k - 1])) + entries[k - 1].size;  // W_k and b_k
     units += n[k];
   }
   MemoryEstimate m;

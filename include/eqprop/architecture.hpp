@@ -44,6 +44,12 @@ std::vector<LayerSpec> dense_layers(const std::vector<int>& hidden);
 // 1 x 1): size layers.size() + 2. Throws ConfigError naming the entry whose kernel does not fit
 // its input, whose pool leaves nothing, or whose state count is beyond 2^31.
 std::vector<Shape> layer_shapes(const std::vector<LayerSpec>& layers, const DataFacts& facts);
+// The inputs each unit of entry s sees from a layer of shape `below` (C K K, or all of it), and
+// the weights of W: fan_in x s.size (C_out x C_in x K x K, or n_below x n).
+inline long long fan_in(const LayerSpec& s, const Shape& below) {
+  return s.type == LayerType::Conv ? static_cast<long long>(below.c) * s.kernel * s.kernel : below.size();
+}
+inline long long weight_count(const LayerSpec& s, const Shape& below) { return fan_in(s, below) * s.size; }
 // The spatial size of a conv entry's output before its pool: H + 2P - K + 1.
 inline int conv_out(int in, const LayerSpec& s) { return in + 2 * s.padding - s.kernel + 1; }
 

@@ -27,9 +27,17 @@ void set_input_row(SparseInput<float>& input, int slot, const Dataset& data, int
   else input.set_row(slot, data.row(i), code);
 }
 
+namespace {
+// The layer kinds' buffers of this workspace, made at its first use (sized for its capacity).
+std::vector<KindScratch<float>>& kind_scratch(const Network& net, const Layers<float>& layers, Workspace& ws) {
+  if (ws.kinds.empty()) ws.kinds = layers.scratch(net, ws.cur.capacity);
+  return ws.kinds;
+}
+}  // namespace
+
 int relax_phase(const Network& net, const Layers<float>& layers, const Config& cfg, const float* drive1, Workspace& ws,
                 int rows, int steps, float beta, const Label* y) {
-  if (ws.kinds.empty()) ws.kinds = layers.scratch(net, ws.cur.capacity);
+  kind_scratch(net, layers, ws);
   const bool nudged = y != nullptr;
   const bool alternating = cfg.relax == RelaxScheme::Alternating && !(nudged && cfg.relax_nudged == NudgedRelax::Sync);
   if (alternating)
@@ -79,7 +87,7 @@ void relax_chunk(const Network& net, const Layers<float>& layers, const Config& 
   const float* drive1 = mb.drive1.data() + std::size_t(first) * net.sizes[1];  // [rows x n_1]
   const Label* y = mb.y.data() + first;
   // x W_1 + b_1 over the chunk's nonzero inputs: the clamped part of layer 1's drive.
-  input_drive(net, mb.input, first, rows, mb.drive1.data(), ws.dense_input);
+  input_drive(net, mb.input, first, rows, mb.drive1.data(), ws.dense_input, &kind_scratch(net, layers, ws)[1]);
   // Free phase; its end state is the new particle (reference code: only the free phase is stored).
   const int free_steps = relax_phase(net, layers, cfg, drive1, ws, rows, cfg.n_free, 0.f, nullptr);
   copy_rows(ws.cur, 0, mb.free, first, rows);
@@ -101,7 +109,7 @@ StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, const
                           int steps, const Dataset& data, int first, int rows, Workspace& ws) {
   ws.input.reset(rows, data.inputs());
   for (int i = 0; i < rows; ++i) set_input_row(ws.input, i, data, first + i, code);
-  input_drive(net, ws.input, 0, rows, ws.drive1.data(), ws.dense_input);
+  input_drive(net, ws.input, 0, rows, ws.drive1.data(), ws.dense_input, &kind_scratch(net, layers, ws)[1]);
   const int done = relax_phase(net, layers, cfg, ws.drive1.data(), ws, rows, steps, 0.f, nullptr);
   StateStats s = state_stats(net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(),
                              &layers, &ws.kinds);

@@ -7,13 +7,13 @@
 namespace eqprop {
 
 template <typename T>
-void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1) {
+void clamped_drive(const NetworkT<T>& net, const T* x, int rows, T* drive1, KindScratch<T>* scratch) {
   if (net.conv(1)) {  // P(W_1 * x + b_1)
     const ConvLayer<T> kind(net, 1);
-    KindScratch<T> s;
-    kind.reserve(net, rows, s);
+    KindScratch<T> own;
+    if (!scratch) kind.reserve(net, rows, own);
     kind.bias(net, rows, drive1);
-    kind.up(net, rows, x, drive1, s);
+    kind.up(net, rows, x, drive1, scratch ? *scratch : own);
     return;
   }
   const int n0 = net.sizes[0], n1 = net.sizes[1];
@@ -30,8 +30,8 @@ void layer1_difference(const LayerStates<T>& a, const LayerStates<T>& b, int fir
   for (std::size_t ij = 0; ij < std::size_t(rows) * n1; ++ij) out[ij] = pa[ij] - pb[ij];
 }
 
-template void clamped_drive(const NetworkT<float>&, const float*, int, float*);
-template void clamped_drive(const NetworkT<double>&, const double*, int, double*);
+template void clamped_drive(const NetworkT<float>&, const float*, int, float*, KindScratch<float>*);
+template void clamped_drive(const NetworkT<double>&, const double*, int, double*, KindScratch<double>*);
 template void layer1_difference(const LayerStates<float>&, const LayerStates<float>&, int, int, float*);
 template void layer1_difference(const LayerStates<double>&, const LayerStates<double>&, int, int, double*);
 

@@ -51,10 +51,8 @@ NetworkT<T> layered_network(const std::vector<LayerSpec>& entries, const DataFac
   net.b[0].assign(net.sizes[0], T(0));
   for (int k = 1; k <= L; ++k) {
     const LayerSpec& s = net.specs[k];
-    const long long fan_in =
-        s.type == LayerType::Conv ? static_cast<long long>(net.shapes[k - 1].c) * s.kernel * s.kernel : net.sizes[k - 1];
-    const double limit = 1.0 / std::sqrt(static_cast<double>(fan_in));
-    net.W[k].resize(static_cast<std::size_t>(fan_in) * s.size);
+    const double limit = 1.0 / std::sqrt(static_cast<double>(fan_in(s, net.shapes[k - 1])));
+    net.W[k].resize(static_cast<std::size_t>(weight_count(s, net.shapes[k - 1])));
     net.b[k].resize(static_cast<std::size_t>(s.size));
     for (auto& v : net.W[k]) v = static_cast<T>((2.0 * rng.uniform01_double() - 1.0) * limit);
     for (auto& v : net.b[k]) v = static_cast<T>((2.0 * rng.uniform01_double() - 1.0) * limit);

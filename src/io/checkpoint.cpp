@@ -88,16 +88,15 @@ void check_consistent(const std::string& path, const TrainState& s, bool particl
     bad(std::string("stored layers: ") + e.what());
   }
   if (s.net.W.size() != n.size() || s.net.b.size() != n.size()) bad("wrong number of layers");
-  const auto entries = s.cfg.entries();
-  for (std::size_t k = 0; k < n.size(); ++k) {
-    // A conv W_k is C_k x C_{k-1} x K x K with a bias per channel.
-    const bool conv = k > 0 && k <= entries.size() && entries[k - 1].type == LayerType::Conv;
-    const std::size_t c_in = k <= 1 ? std::size_t(s.cfg.facts.channels) : std::size_t(conv ? entries[k - 2].size : 0);
-    const std::size_t w = conv ? std::size_t(entries[k - 1].size) * c_in * entries[k - 1].kernel * entries[k - 1].kernel
-                               : (k > 0 ? std::size_t(n[k - 1]) * n[k] : 0);
-    const std::size_t bias = conv ? std::size_t(entries[k - 1].size) : std::size_t(n[k]);
-    if (s.net.b[k].size() != bias) bad("bias " + std::to_string(k) + " has the wrong size");
-    if (k > 0 && s.net.W[k].size() != w) bad("W" + std::to_string(k) + " has the wrong size");
+  // A conv W_k is C_k x C_{k-1} x K x K with a bias per channel (architecture.hpp).
+  auto entries = s.cfg.entries();
+  entries.push_back(LayerSpec{LayerType::Dense, s.cfg.facts.classes, 0, 0, 1});  // the output
+  const auto shapes = layer_shapes(s.cfg.entries(), s.cfg.facts);
+  if (s.net.b[0].size() != std::size_t(n[0])) bad("bias 0 has the wrong size");
+  for (std::size_t k = 1; k < n.size(); ++k) {
+    if (s.net.b[k].size() != std::size_t(entries[k - 1].size)) bad("bias " + std::to_string(k) + " has the wrong size");
+    if (s.net.W[k].size() != std::size_t(weight_count(entries[k - 1], shapes[k - 1])))
+      bad("W" + std::to_string(k) + " has the wrong size");
   }
   std::vector<char> seen(s.order.size(), 0);
   for (std::int32_t i : s.order) {

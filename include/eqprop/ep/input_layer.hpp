@@ -3,6 +3,7 @@
 // apart from the others is here; the products over the input's nonzeros are kernels/sparse_input.
 #pragma once
 #include "eqprop/kernels/sparse_input.hpp"
+#include "eqprop/ep/layer_kind.hpp"
 #include "eqprop/ep/network.hpp"
 #include "eqprop/ep/states.hpp"
 
@@ -12,18 +13,21 @@ namespace eqprop {
 // part of layer 1's drive never changes, so it is computed once per relaxation, not per step.
 // This is the dense product (one sgemm); training and evaluation use sparse_clamped_drive
 // (sparse_input.hpp), which the tests check against this.
+// scratch: a conv layer 1's buffers (Layers::scratch()[1]; null: made here, for tests).
 template <typename T>
-void clamped_drive(const NetworkT<T>& net, const T* x /*[rows x n_0]*/, int rows, T* drive1);
+void clamped_drive(const NetworkT<T>& net, const T* x /*[rows x n_0]*/, int rows, T* drive1,
+                   KindScratch<T>* scratch = nullptr);
 // The same over the nonzero inputs: rows [first, first + rows) of x, written at those rows of
 // drive1 ([x.rows() x n_1]). Training and evaluation use this one.
-// A conv layer 1 needs its input dense: `dense` holds it (resized as needed).
+// A conv layer 1 needs its input dense: `dense` holds it (resized as needed), and its
+// products `scratch` (as for clamped_drive).
 template <typename T>
 void input_drive(const NetworkT<T>& net, const SparseInput<T>& x, int first, int rows, T* drive1,
-                 std::vector<T>& dense) {
+                 std::vector<T>& dense, KindScratch<T>* scratch = nullptr) {
   if (net.conv(1)) {
     dense.resize(std::size_t(rows) * net.sizes[0]);
     x.dense_rows(first, rows, dense.data());
-    clamped_drive(net, dense.data(), rows, drive1 + std::size_t(first) * net.sizes[1]);
+    clamped_drive(net, dense.data(), rows, drive1 + std::size_t(first) * net.sizes[1], scratch);
     return;
   }
   sparse_drive(x, first, rows, net.W[1].data(), net.b[1].data(), net.sizes[1], drive1);
