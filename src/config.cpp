@@ -44,6 +44,11 @@ void Config::validate() const {
   for (float a : alphas) require(std::isfinite(a) && a >= 0.f, "alphas", a, "finite rates >= 0");
   require(std::isfinite(lr_decay) && lr_decay > 0.f && lr_decay <= 1.f, "lr-decay", lr_decay,
           "a factor per epoch in (0, 1]");
+  require(lr_schedule == LrSchedule::Decay || lr_decay == 1.f, "lr-decay", lr_decay,
+          "1 with lr-schedule = cosine (the cosine sets the rates of every epoch)");
+  // mu >= 1 lets the velocity grow without bound.
+  require(std::isfinite(momentum) && momentum >= 0.f && momentum < 1.f, "momentum", momentum,
+          "a factor in [0, 1) (0: plain SGD, as the paper)");
   // alpha_k * lambda >= 1 would flip or zero the weights at every minibatch.
   const float max_alpha = alphas.empty() ? 0.f : *std::max_element(alphas.begin(), alphas.end());
   require(std::isfinite(weight_decay) && weight_decay >= 0.f && max_alpha * weight_decay < 1.f, "weight-decay",
@@ -172,7 +177,13 @@ std::string to_string(DatasetName d) {
 std::string to_string(LabelKind k) { return k == LabelKind::Fine ? "fine" : "coarse"; }
 std::string to_string(RelaxScheme r) { return r == RelaxScheme::Sync ? "sync" : "alternating"; }
 std::string to_string(NudgedRelax r) { return r == NudgedRelax::Same ? "same" : "sync"; }
+std::string to_string(LrSchedule s) { return s == LrSchedule::Decay ? "decay" : "cosine"; }
 std::string to_string(Normalize n) { return n == Normalize::None ? "none" : "mean-std"; }
+double Config::rate_scale(int epochs_done) const {
+  if (lr_schedule == LrSchedule::Cosine) return 0.5 * (1.0 + std::cos(M_PI * double(epochs_done) / double(epochs)));
+  return std::pow(double(lr_decay), double(epochs_done));
+}
+
 std::string default_data_dir(DatasetName d) {
   if (d == DatasetName::Mnist) return kMnistDir;
   if (d == DatasetName::FashionMnist) return kFashionMnistDir;

@@ -2,6 +2,8 @@
 // values are refused by key, and the reference configs load with the paper's values.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include <cstdlib>
 
 #include "eqprop/app/cli.hpp"
@@ -114,7 +116,8 @@ TEST_CASE("the command line overrides the config file, in either order") {
 TEST_CASE("--dump-config output reads back to the same configuration") {
   test::TempDir dir;
   const auto a = parse_train_args({"--hidden", "40 30", "--alphas", "0.5 0.25 0.125", "--nudging", "symmetric",
-                                   "--relax", "alternating", "--relax-nudged", "sync", "--seed", "123456789012", "--shuffle", "--dump-config"});
+                                   "--relax", "alternating", "--relax-nudged", "sync", "--momentum", "0.9",
+                                   "--lr-schedule", "cosine", "--seed", "123456789012", "--shuffle", "--dump-config"});
   CHECK(a.dump_config);
   test::write_file(dir.file("d.cfg"), eqprop::format_config(a.cfg));
   const auto b = parse_train_args({"--config", dir.file("d.cfg")});
@@ -122,9 +125,25 @@ TEST_CASE("--dump-config output reads back to the same configuration") {
   CHECK(b.cfg.seed == 123456789012ULL);
   CHECK(b.cfg.nudging == eqprop::Nudging::Symmetric);
   CHECK(b.cfg.relax_nudged == eqprop::NudgedRelax::Sync);
+  CHECK(b.cfg.momentum == 0.9f);
+  CHECK(b.cfg.lr_schedule == eqprop::LrSchedule::Cosine);
   CHECK(b.cfg.shuffle);
   CHECK_FALSE(parse_train_args({"--shuffle=false"}).cfg.shuffle);
   CHECK_FALSE(parse_train_args({"--progress=false"}).cfg.progress);
+}
+
+TEST_CASE("the rate schedules: lr-decay's powers, and the cosine from alphas down toward 0 over `epochs`") {
+  eqprop::Config c;
+  c.lr_decay = 0.5f;
+  CHECK(c.rate_scale(0) == 1.0);
+  CHECK(c.rate_scale(3) == 0.125);
+  c.lr_decay = 1.f;
+  c.lr_schedule = eqprop::LrSchedule::Cosine;
+  c.epochs = 4;
+  CHECK(c.rate_scale(0) == 1.0);
+  CHECK(c.rate_scale(2) == doctest::Approx(0.5).epsilon(1e-15));
+  CHECK(c.rate_scale(3) == doctest::Approx((1 - std::sqrt(0.5)) / 2).epsilon(1e-15));
+  CHECK(c.rate_scale(3) > 0.0);  // the last epoch still trains
 }
 
 TEST_CASE("bad options and values are refused, naming the key") {
@@ -168,6 +187,10 @@ TEST_CASE("bad options and values are refused, naming the key") {
       {{"--relax", "async"}, "relax"},
       {{"--relax-nudged", "alternating"}, "relax-nudged"},
       {{"--max-shift", "9"}, "max-shift"},
+      {{"--momentum", "1"}, "momentum"},
+      {{"--momentum", "-0.1"}, "momentum"},
+      {{"--lr-schedule", "step"}, "lr-schedule"},
+      {{"--lr-schedule", "cosine", "--lr-decay", "0.9"}, "lr-decay"},
       {{"--max-shift", "-1"}, "max-shift"},
       {{"stray"}, "stray"},
       // Boost.Program_options loops forever formatting an error for such text (fuzz_config).

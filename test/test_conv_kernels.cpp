@@ -237,30 +237,47 @@ TEST_CASE("conv layers in the dynamics: synchronous steps as the reference's, al
 #include "eqprop/ep/update.hpp"
 #include "eqprop/kernels/sparse_input.hpp"
 
-TEST_CASE("the EP update of a conv net is the reference's dPhi/dtheta difference, blocks by output channel") {
+namespace {
+// A 2x8x8 input with 3 classes, as the update tests' nets see it.
+eqprop::DataFacts small_facts() {
   eqprop::DataFacts f;
   f.channels = 2;
   f.height = 8;
   f.width = 8;
   f.classes = 3;
-  for (const char* layers : {"conv:5:3:p1:pool2 conv:4:2 dense:6", "conv:3:2 conv:13:3:pool2"}) {
-    CAPTURE(layers);
-    const ref::ConvNet r = ref::make_conv_net(eqprop::parse_layers(layers), f, ref::Readout::Mse, 1.0, 4, 1.0);
-    eqprop::NetworkT<double> net = as_network<double>(r);
-    const int B = 3, L = r.L();
-    std::mt19937_64 g(8);
-    auto x = uniform(B * r.shapes[0].size(), g, 0, 1);
-    for (std::size_t i = 0; i < x.size(); i += 3) x[i] = 0.0;  // zeros, as images have
-    eqprop::LayerStates<double> a(net.sizes, B), b(net.sizes, B);
-    for (int k = 1; k <= L; ++k) {
+  return f;
+}
+
+// What one minibatch's update reads: B random inputs (a third of them zero, as images have
+// zeros) and random states of both phases, with layer 1's difference.
+struct Phases {
+  std::vector<double> x, diff1;
+  eqprop::LayerStates<double> a, b;
+  eqprop::SparseInput<double> input;
+  Phases(const eqprop::NetworkT<double>& net, int B, std::mt19937_64& g) : a(net.sizes, B), b(net.sizes, B) {
+    x = uniform(std::size_t(B) * net.sizes[0], g, 0, 1);
+    for (std::size_t i = 0; i < x.size(); i += 3) x[i] = 0.0;
+    for (int k = 1; k <= net.layers(); ++k) {
       a.h[k] = uniform(a.h[k].size(), g, 0, 1);
       b.h[k] = uniform(b.h[k].size(), g, 0, 1);
     }
-    eqprop::SparseInput<double> input;
     input.assign(x.data(), B, net.sizes[0]);
     input.index_by_unit();
-    std::vector<double> diff1(std::size_t(B) * net.sizes[1]);
+    diff1.resize(std::size_t(B) * net.sizes[1]);
     eqprop::layer1_difference(a, b, 0, B, diff1.data());
+  }
+};
+}  // namespace
+
+TEST_CASE("the EP update of a conv net is the reference's dPhi/dtheta difference, blocks by output channel") {
+  for (const char* layers : {"conv:5:3:p1:pool2 conv:4:2 dense:6", "conv:3:2 conv:13:3:pool2"}) {
+    CAPTURE(layers);
+    const ref::ConvNet r = ref::make_conv_net(eqprop::parse_layers(layers), small_facts(), ref::Readout::Mse, 1.0, 4, 1.0);
+    eqprop::NetworkT<double> net = as_network<double>(r);
+    const int B = 3, L = r.L();
+    std::mt19937_64 g(8);
+    const Phases p(net, B, g);
+    const auto& [x, diff1, a, b, input] = p;
     const std::vector<double> alphas{0.3, 0.2, 0.1, 0.05};
     const double beta_diff = 0.8, decay = 0.01;
     const auto blocks = eqprop::update_blocks(net.sizes, net.specs, net.shapes);
@@ -290,5 +307,50 @@ TEST_CASE("the EP update of a conv net is the reference's dPhi/dtheta difference
     std::vector<int> covered(L + 1, 0);
     for (const auto& blk : blocks) covered[blk.k] += blk.m;
     for (int k = 1; k <= L; ++k) CHECK(covered[k] == (net.conv(k) ? net.specs[k].size : net.sizes[k - 1]));
+  }
+}
+
+TEST_CASE("momentum: the velocity and weights follow V = mu V + dW - lambda W, W += alpha V over minibatches") {
+  // dW is what a plain update with rate 1 and no decay adds; on a copy of the current weights,
+  // since a conv layer's pool choices depend on them. Dense and conv nets, with the sparse and
+  // the dense layer-1 paths.
+  for (const char* layers : {"conv:5:3:p1:pool2 conv:4:2 dense:6", "dense:7 dense:5"}) {
+    CAPTURE(layers);
+    const ref::ConvNet r = ref::make_conv_net(eqprop::parse_layers(layers), small_facts(), ref::Readout::Mse, 1.0, 4, 1.0);
+    eqprop::NetworkT<double> net = as_network<double>(r), velocity = net;
+    for (auto& w : velocity.W) std::fill(w.begin(), w.end(), 0.0);
+    for (auto& b : velocity.b) std::fill(b.begin(), b.end(), 0.0);
+    eqprop::NetworkT<double> want = net, want_v = velocity;
+    const int B = 3, L = r.L();
+    const std::vector<double> alphas{0.3, 0.2, 0.1, 0.05};
+    const std::vector<double> rates(alphas.begin(), alphas.begin() + L), ones(L, 1.0);
+    const double mu = 0.9, decay = 0.01, beta_diff = -0.8;
+    const auto blocks = eqprop::update_blocks(net.sizes, net.specs, net.shapes);
+    std::mt19937_64 g(11);
+    for (int step = 0; step < 3; ++step) {
+      const Phases p(net, B, g);
+      eqprop::NetworkT<double> moved = want;
+      eqprop::ep_update(moved, blocks, p.input, p.a, p.b, B, ones, beta_diff, p.diff1.data());
+      for (int k = 1; k <= L; ++k) {
+        for (std::size_t j = 0; j < want.W[k].size(); ++j) {
+          want_v.W[k][j] = mu * want_v.W[k][j] + (moved.W[k][j] - want.W[k][j]) - decay * want.W[k][j];
+          want.W[k][j] += alphas[k - 1] * want_v.W[k][j];
+        }
+        for (std::size_t j = 0; j < want.b[k].size(); ++j) {
+          want_v.b[k][j] = mu * want_v.b[k][j] + (moved.b[k][j] - want.b[k][j]);
+          want.b[k][j] += alphas[k - 1] * want_v.b[k][j];
+        }
+      }
+      eqprop::ep_update(net, blocks, p.input, p.a, p.b, B, rates, beta_diff, p.diff1.data(), decay, &velocity, mu);
+    }
+    double moved_most = 0;
+    for (int k = 1; k <= L; ++k) {
+      CAPTURE(k);
+      CHECK(worst(net.W[k], want.W[k]) < 1e-12);
+      CHECK(worst(net.b[k], want.b[k]) < 1e-12);
+      CHECK(worst(velocity.W[k], want_v.W[k]) < 1e-12);
+      moved_most = std::max(moved_most, worst(net.W[k], r.W[k]));
+    }
+    CHECK(moved_most > 1e-2);
   }
 }

@@ -253,32 +253,56 @@ TEST_CASE("trainer equals the naive reference with training images shifted by up
   compare_with_reference(cfg, true);
 }
 
+namespace {
+// Epoch 2 of a run with a rate schedule (cfg) against epoch 1 of the same run at constant rates
+// (constant), resumed with every rate times `scale` (rounded to float as the trainer rounds it):
+// the same weights.
+void check_epoch2_rates(const eqprop::Config& cfg, const eqprop::Config& constant, double scale, std::uint64_t seed) {
+  const eqprop::Dataset train = synthetic(cfg.train_samples, seed), valid = synthetic(10, seed + 1);
+  eqprop::Trainer scheduled(cfg, train, valid);
+  scheduled.train_epoch();
+  const eqprop::Network after_one = scheduled.network();
+  scheduled.train_epoch();
+  eqprop::Trainer first(constant, train, valid);
+  first.train_epoch();
+  CHECK(first.network().W[1] == after_one.W[1]);  // epoch 1 has the full rates
+  eqprop::TrainState st = first.state();
+  CHECK(st.velocity.W.empty() == (cfg.momentum == 0.f));
+  for (auto& a : st.cfg.alphas) a = static_cast<float>(a * scale);
+  eqprop::Trainer second(std::move(st), train, valid);
+  second.train_epoch();
+  for (int k = 1; k <= 3; ++k) {
+    CHECK(scheduled.network().W[k] == second.network().W[k]);
+    CHECK(scheduled.network().b[k] == second.network().b[k]);
+  }
+  // And the schedule did change something.
+  eqprop::Trainer plain(constant, train, valid);
+  plain.train_epoch();
+  plain.train_epoch();
+  CHECK(plain.network().W[1] != scheduled.network().W[1]);
+}
+}  // namespace
+
 TEST_CASE("lr-decay: epoch 2 trains with alphas * lr-decay, as a run resumed with those rates") {
   eqprop::Config cfg = small_config();
   cfg.lr_decay = 0.5f;
   cfg.validate();
-  const eqprop::Dataset train = synthetic(cfg.train_samples, 31), valid = synthetic(10, 32);
-  eqprop::Trainer decayed(cfg, train, valid);
-  decayed.train_epoch();
-  decayed.train_epoch();
-
   eqprop::Config constant = cfg;
   constant.lr_decay = 1.f;
-  eqprop::Trainer first(constant, train, valid);
-  first.train_epoch();
-  eqprop::TrainState st = first.state();
-  for (auto& a : st.cfg.alphas) a *= 0.5f;  // exact in float
-  eqprop::Trainer second(std::move(st), train, valid);
-  second.train_epoch();
-  for (int k = 1; k <= 3; ++k) {
-    CHECK(decayed.network().W[k] == second.network().W[k]);
-    CHECK(decayed.network().b[k] == second.network().b[k]);
-  }
-  // And the decay did change something.
-  eqprop::Trainer plain(constant, train, valid);
-  plain.train_epoch();
-  plain.train_epoch();
-  CHECK(plain.network().W[1] != decayed.network().W[1]);
+  check_epoch2_rates(cfg, constant, 0.5, 31);
+}
+
+TEST_CASE("lr-schedule cosine: epoch 2 trains with alphas * (1 + cos(pi / epochs)) / 2, as a run resumed with those rates") {
+  eqprop::Config cfg = small_config();
+  cfg.lr_schedule = eqprop::LrSchedule::Cosine;
+  cfg.epochs = 4;
+  cfg.momentum = 0.5f;  // the velocity goes on across the epoch boundary and the resume
+  cfg.validate();
+  eqprop::Config constant = cfg;
+  constant.lr_schedule = eqprop::LrSchedule::Decay;
+  const double scale = cfg.rate_scale(1);
+  CHECK(scale == doctest::Approx((1 + std::cos(M_PI / 4)) / 2).epsilon(1e-15));
+  check_epoch2_rates(cfg, constant, scale, 33);
 }
 
 namespace {
@@ -325,6 +349,8 @@ TEST_CASE("weights and evaluation are bit-identical for --threads 1, 2 and 4 (re
   check_threads_identical(cfg, data);
   cfg.relax_nudged = eqprop::NudgedRelax::Sync;  // exact free phases, the paper's nudged steps, at +beta and -beta
   cfg.nudging = eqprop::Nudging::Symmetric;
+  cfg.momentum = 0.9f;  // the velocity's blocks are the weights' blocks
+  cfg.weight_decay = 1e-3f;
   check_threads_identical(cfg, data);
 }
 
@@ -337,6 +363,12 @@ TEST_CASE("a conv net's weights and evaluation are bit-identical for --threads 1
   cfg.valid_samples = 200;
   cfg.chunk = 5;
   cfg.shuffle = true;
+  cfg.validate();
+  check_threads_identical(cfg, data);
+  cfg.momentum = 0.9f;
+  cfg.weight_decay = 1e-3f;
+  cfg.lr_schedule = eqprop::LrSchedule::Cosine;
+  cfg.nudging = eqprop::Nudging::Symmetric;
   cfg.validate();
   check_threads_identical(cfg, data);
 }

@@ -25,6 +25,9 @@ enum class RelaxScheme { Sync, Alternating };
 // steps (with alternating free phases: the exact free fixed point, then the paper's short nudge;
 // docs/performance.md says why an exact nudged minimum does not train with a negative beta).
 enum class NudgedRelax { Same, Sync };
+// How the rates change over epochs: decay (alphas * lr-decay^(e-1); 1: constant, the paper) or
+// cosine (alphas * (1 + cos(pi (e-1) / epochs)) / 2, Laborieux et al. 2021's annealing).
+enum class LrSchedule { Decay, Cosine };
 
 // Where each data set is when --data is not given: MNIST as tools/fetch_mnist.sh leaves it,
 // Fashion-MNIST as Debian's dataset-fashion-mnist package installs it (gzip IDX files); the
@@ -54,7 +57,9 @@ struct Config {
   float beta = 0.5f;                    // nudging strength (reference code's beta: C has no 1/2)
   std::vector<float> alphas{0.1f, 0.05f};  // learning rate per weight layer, input to output
   float lr_decay = 1.f;                 // epoch e (from 1) uses alphas * lr_decay^(e-1); 1: constant (paper)
+  LrSchedule lr_schedule = LrSchedule::Decay;  // cosine: annealed to 0 over `epochs` (lr-decay must be 1)
   float weight_decay = 0.f;             // L2 penalty lambda: W_k shrinks by alpha_k * lambda per minibatch (0: paper)
+  float momentum = 0.f;                 // SGD momentum mu: v = mu v + dW, W += alpha v (0: none, the paper)
   Nudging nudging = Nudging::OneSided;  // symmetric: phases at +beta and -beta (Laborieux 2021)
   BetaSign beta_sign = BetaSign::Random;  // random: sign of beta drawn per minibatch (paper)
   bool shuffle = false;                 // false: fixed minibatch order, as the paper
@@ -110,6 +115,9 @@ struct Config {
   // configuration alone, never by the thread or rank count.
   int train_chunk() const { return chunk < batch ? chunk : batch; }
   int train_chunks() const { return (batch + train_chunk() - 1) / train_chunk(); }
+  // The factor of alphas in the epoch after `epochs_done` finished ones (lr-schedule, lr-decay),
+  // in double; computed from the configuration alone, so a resumed run gets the same rates.
+  double rate_scale(int epochs_done) const;
 };
 
 // The bytes a training run holds at its peak: the data (its files' examples as read, bytes
@@ -134,5 +142,6 @@ std::string to_string(LabelKind k);
 std::string to_string(Normalize n);
 std::string to_string(RelaxScheme r);
 std::string to_string(NudgedRelax r);
+std::string to_string(LrSchedule s);
 
 }  // namespace eqprop

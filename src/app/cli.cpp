@@ -80,7 +80,7 @@ std::uint64_t parse_seed(const std::string& text) {
 // Program_options stores into these; lists, enums and the seed are parsed by us.
 struct RawOptions {
   Config cfg;
-  std::string hidden, alphas, nudging, beta_sign, seed, dataset, label, normalize, relax, relax_nudged, layers, config_file;
+  std::string hidden, alphas, nudging, beta_sign, seed, dataset, label, normalize, relax, relax_nudged, lr_schedule, layers, config_file;
 };
 
 // The defaults shown and used are those of `d`: bench trains on fewer samples by default.
@@ -106,6 +106,8 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("beta", val(&r.cfg.beta, d.beta), "nudging strength (cost without 1/2, as the reference code)")
     ("alphas", val(&r.alphas, join(d.alphas)), "learning rate per weight layer, input to output")
     ("lr-decay", val(&r.cfg.lr_decay, d.lr_decay), "epoch e uses alphas times lr-decay^(e-1) (1: constant, as the paper)")
+    ("lr-schedule", val(&r.lr_schedule, to_string(d.lr_schedule)), "decay (alphas times lr-decay^(e-1)) or cosine (alphas times (1 + cos(pi (e-1) / epochs)) / 2, Laborieux et al. 2021; lr-decay must be 1)")
+    ("momentum", val(&r.cfg.momentum, d.momentum), "SGD momentum mu in [0, 1): v = mu v + dW - weight-decay W, W += alpha v, biases likewise without decay (0: plain SGD, as the paper)")
     ("weight-decay", val(&r.cfg.weight_decay, d.weight_decay), "L2 penalty: every minibatch, W_k *= 1 - alpha_k * weight-decay before the EP step (0: none, as the paper; biases are not decayed)")
     ("nudging", val(&r.nudging, to_string(d.nudging)), "one-sided (paper) or symmetric (+beta and -beta phases)")
     ("beta-sign", val(&r.beta_sign, to_string(d.beta_sign)), "random (paper: sign drawn per minibatch) or positive")
@@ -296,6 +298,7 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, co
   r.cfg.normalize = parse_choice("config key 'normalize'", r.normalize, {Normalize::None, Normalize::MeanStd});
   r.cfg.relax = parse_choice("config key 'relax'", r.relax, {RelaxScheme::Sync, RelaxScheme::Alternating});
   r.cfg.relax_nudged = parse_choice("config key 'relax-nudged'", r.relax_nudged, {NudgedRelax::Same, NudgedRelax::Sync});
+  r.cfg.lr_schedule = parse_choice("config key 'lr-schedule'", r.lr_schedule, {LrSchedule::Decay, LrSchedule::Cosine});
   // Another data set without --data: its own standard folder, not the base's.
   if (vm["data"].defaulted() && r.cfg.dataset != d.dataset) r.cfg.data = default_data_dir(r.cfg.dataset);
   r.cfg.facts = d.facts;  // not a key: a resumed run's data facts come with its checkpoint

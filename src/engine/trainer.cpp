@@ -86,7 +86,19 @@ Trainer::Trainer(TrainState state, const Dataset& train, const Dataset& valid, s
   allocate_buffers();
 }
 
+void Trainer::match_velocity() {
+  // Momentum may be switched on at a resume: its velocity then starts at zero, as a fresh run's.
+  if (st_.cfg.momentum == 0.f) {
+    st_.velocity = Network{};
+  } else if (st_.velocity.sizes.empty()) {
+    st_.velocity = st_.net;
+    for (auto& w : st_.velocity.W) std::fill(w.begin(), w.end(), 0.f);
+    for (auto& b : st_.velocity.b) std::fill(b.begin(), b.end(), 0.f);
+  }
+}
+
 void Trainer::allocate_buffers() {
+  match_velocity();
   const auto sizes = st_.cfg.layer_sizes();
   const int cap = std::max(train_chunk(), st_.cfg.eval_chunk);
   workspaces_ = tbb::enumerable_thread_specific<Workspace>([sizes, cap] { return Workspace(sizes, cap); });
@@ -147,7 +159,8 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const std::vector<float>& alphas = epoch_alphas();
   parallel_for_index(blocks_.size(), [&](std::size_t i) {
     ep_update_block(st_.net, *layers_, blocks_[i], mb_.input, mb_.nudged, mb_.phase_b(st_.cfg.nudging), B, alphas, beta_diff,
-                    mb_.diff1.data(), st_.cfg.weight_decay);
+                    mb_.diff1.data(), st_.cfg.weight_decay, st_.cfg.momentum > 0.f ? &st_.velocity : nullptr,
+                    st_.cfg.momentum);
   });
   const auto t_end = std::chrono::steady_clock::now();
   st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();
@@ -173,7 +186,7 @@ void Trainer::set_training_input(std::int32_t example, int slot) {
 const std::vector<float>& Trainer::epoch_alphas() {
   // Recomputed from the configuration and the epoch each time, so a resumed run gets the
   // same rates; the power is taken in double and rounded once.
-  const double scale = std::pow(double(st_.cfg.lr_decay), double(st_.epochs_done));
+  const double scale = st_.cfg.rate_scale(st_.epochs_done);
   alphas_now_.resize(st_.cfg.alphas.size());
   for (std::size_t k = 0; k < alphas_now_.size(); ++k) alphas_now_[k] = static_cast<float>(st_.cfg.alphas[k] * scale);
   return alphas_now_;

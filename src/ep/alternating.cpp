@@ -13,7 +13,7 @@ namespace eqprop {
 template <typename T>
 T alternating_half_sweep(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
                          int parity, T beta, const Label* labels, const Layers<T>* layers,
-                         std::vector<KindScratch<T>>* scratch) {
+                         std::vector<KindScratch<T>>* scratch, bool chosen) {
   const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
   const Layers<T>& kinds = layers ? *layers : *plain;
   std::vector<KindScratch<T>> own = scratch ? std::vector<KindScratch<T>>() : kinds.scratch(net, rows);
@@ -31,8 +31,9 @@ T alternating_half_sweep(const NetworkT<T>& net, const T* drive1, LayerStates<T>
     }
     if (k < L) {
       // keep 0, eps 1: the blend becomes clip(drive), the exact minimum (0 * h is 0: states are finite).
-      // A pooled conv layer above first chooses from the current h_k.
-      kinds[k + 1].choose(net, rows, h, sc[k + 1]);
+      // A pooled conv layer above reads its choices from the current h_k: made by its up() of the
+      // previous half-sweep (chosen, and only with the caller's scratch), else made here.
+      if (!(chosen && scratch)) kinds[k + 1].choose(net, rows, h, sc[k + 1]);
       kinds[k + 1].down_blend(net, rows, cur.h[k + 1].data(), k == 1 ? drive1 : nullptr, h, T(0), T(1), d, sc[k + 1]);
     } else if (beta == T(0)) {
       blend_rows(d, h, d, static_cast<const T*>(nullptr), T(0), T(1), count);
@@ -60,18 +61,20 @@ int relax_alternating(const NetworkT<T>& net, const T* drive1, LayerStates<T>& c
   std::vector<KindScratch<T>> own = scratch ? std::vector<KindScratch<T>>() : kinds->scratch(net, rows);
   std::vector<KindScratch<T>>* sc = scratch ? scratch : &own;
   for (int s = 1; s <= max_sweeps; ++s) {
-    const T odd = alternating_half_sweep(net, drive1, cur, nxt, rows, 1, beta, labels, kinds, sc);
-    const T even = alternating_half_sweep(net, drive1, cur, nxt, rows, 0, beta, labels, kinds, sc);
+    // Only the phase's first half-sweep needs fresh pool choices: after it, every layer's up()
+    // has made them from the states its lower neighbour keeps until its own half-sweep.
+    const T odd = alternating_half_sweep(net, drive1, cur, nxt, rows, 1, beta, labels, kinds, sc, s > 1);
+    const T even = alternating_half_sweep(net, drive1, cur, nxt, rows, 0, beta, labels, kinds, sc, true);
     if (tol > T(0) && std::max(odd, even) < tol) return s;
   }
   return max_sweeps;
 }
 
 template float alternating_half_sweep(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&,
-                                      int, int, float, const Label*, const Layers<float>*, std::vector<KindScratch<float>>*);
+                                      int, int, float, const Label*, const Layers<float>*, std::vector<KindScratch<float>>*, bool);
 template double alternating_half_sweep(const NetworkT<double>&, const double*, LayerStates<double>&,
                                        LayerStates<double>&, int, int, double, const Label*, const Layers<double>*,
-                                       std::vector<KindScratch<double>>*);
+                                       std::vector<KindScratch<double>>*, bool);
 template int relax_alternating(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&, int, int,
                                float, const Label*, float, const Layers<float>*, std::vector<KindScratch<float>>*);
 template int relax_alternating(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,

@@ -62,12 +62,12 @@ void ConvLayer<T>::down_blend(const NetworkT<T>& net, int rows, const T* above, 
 }
 
 template <typename T>
-void ConvLayer<T>::update_rows(NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below, const T* a,
-                               const T* b_below, const T* b) const {
+void ConvLayer<T>::update_rows(const NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below,
+                               const T* a, const T* b_below, const T* b, T* dest) const {
   // Channels r0..r0+m alone: a convolution with m output channels and W_k's rows of them.
   ConvGeometry g = g_;
   g.co = m;
-  T* W = net.W[k_].data() + std::size_t(r0) * g_.patch();
+  const T* W = net.W[k_].data() + std::size_t(r0) * g_.patch();
   const std::size_t plane = g_.out_size() / g_.co;  // pooled positions per channel
   std::vector<T> z(std::size_t(B) * g.conv_size()), top(std::size_t(B) * m * plane), col(g.patch() * g.positions());
   std::vector<T> ga(z.size()), gb(z.size());  // each phase's output gradient of the convolution
@@ -86,9 +86,9 @@ void ConvLayer<T>::update_rows(NetworkT<T>& net, int r0, int m, int B, T c, T ke
     }
   }
   if (keep != T(1))
-    for (std::size_t i = 0; i < std::size_t(m) * g_.patch(); ++i) W[i] *= keep;
-  conv_weight_grad_add(g, B, a_below, ga.data(), c, W, static_cast<T*>(nullptr), col.data());
-  conv_weight_grad_add(g, B, b_below, gb.data(), -c, W, static_cast<T*>(nullptr), col.data());
+    for (std::size_t i = 0; i < std::size_t(m) * g_.patch(); ++i) dest[i] *= keep;
+  conv_weight_grad_add(g, B, a_below, ga.data(), c, dest, static_cast<T*>(nullptr), col.data());
+  conv_weight_grad_add(g, B, b_below, gb.data(), -c, dest, static_cast<T*>(nullptr), col.data());
 }
 
 template class ConvLayer<float>;

@@ -42,11 +42,11 @@ void DenseLayer<T>::down_blend(const NetworkT<T>& net, int rows, const T* above,
 }
 
 template <typename T>
-void DenseLayer<T>::update_rows(NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below, const T* a,
-                                const T* b_below, const T* b) const {
-  // Rows r0..r0+m of W are columns r0..r0+m of the [B x n_below] pre-synaptic states.
+void DenseLayer<T>::update_rows(const NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below,
+                                const T* a, const T* b_below, const T* b, T* W) const {
+  // Rows r0..r0+m of W ([m x n] of [n_below x n]) are columns r0..r0+m of the [B x n_below]
+  // pre-synaptic states.
   const int n = net.sizes[k_], n_below = net.sizes[k_ - 1];
-  T* W = net.W[k_].data() + std::size_t(r0) * n;  // [m x n] of [n_below x n]
   gemm(Trans::Yes, Trans::No, m, n, B, c, a_below + r0, n_below, a, n, keep, W, n);  // keep == 1 without decay
   gemm(Trans::Yes, Trans::No, m, n, B, -c, b_below + r0, n_below, b, n, T(1), W, n);
 }

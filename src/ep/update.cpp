@@ -39,71 +39,85 @@ std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes, const std:
 template <typename T>
 void ep_update_block(NetworkT<T>& net, const Layers<T>& layers, const UpdateBlock& blk, const SparseInput<T>& x, const LayerStates<T>& a,
                      const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff, const T* diff1,
-                     T weight_decay) {
+                     T weight_decay, NetworkT<T>* velocity, T momentum) {
   const int k = blk.k, n_post = net.sizes[k];
-  const T c = alphas[k - 1] / (beta_diff * T(B));
-  const T keep = T(1) - alphas[k - 1] * weight_decay;  // the L2 shrink of this layer's weights
-  if (blk.m == 0 && net.conv(k)) {
-    // A channel's bias: the sum over samples (in order) of the channel's units, in double.
-    const int channels = net.specs[k].size, plane = n_post / channels;
-    for (int ch = 0; ch < channels; ++ch) {
+  const T alpha = alphas[k - 1];
+  // Plain SGD adds alpha dW to W itself; with momentum, dW goes to the velocity V (V = mu V + dW)
+  // and W follows it below. c scales the phases' difference into D (W or V).
+  const bool sgd = velocity == nullptr;
+  const T c = (sgd ? alpha : T(1)) / (beta_diff * T(B));
+  if (blk.m == 0) {
+    // A bias: per unit (dense) or per channel, the sum over samples in sample order of the unit's
+    // (the channel's units') difference, in double so B terms keep their precision.
+    const bool conv = net.conv(k);
+    const int count = conv ? net.specs[k].size : n_post, plane = n_post / count;
+    T* vb = sgd ? nullptr : velocity->b[k].data();
+    for (int j = 0; j < count; ++j) {
       double s = 0;
       for (int s_i = 0; s_i < B; ++s_i) {
-        const T* pa = a.row(k, s_i) + std::size_t(ch) * plane;
-        const T* pb = b.row(k, s_i) + std::size_t(ch) * plane;
-        for (int j = 0; j < plane; ++j) s += double(pa[j]) - double(pb[j]);
+        const T* pa = a.row(k, s_i) + std::size_t(j) * plane;
+        const T* pb = b.row(k, s_i) + std::size_t(j) * plane;
+        for (int u = 0; u < plane; ++u) s += double(pa[u]) - double(pb[u]);
       }
-      net.b[k][ch] += static_cast<T>(c * s);
+      if (sgd) {
+        net.b[k][j] += static_cast<T>(c * s);
+      } else {
+        vb[j] = momentum * vb[j] + static_cast<T>(c * s);
+        net.b[k][j] += alpha * vb[j];
+      }
     }
     return;
   }
-  if (blk.m == 0) {
-    // Bias: sum over samples in sample order, in double so B terms keep their precision.
-    for (int j = 0; j < n_post; ++j) {
-      double s = 0;
-      for (int s_i = 0; s_i < B; ++s_i) s += double(a.row(k, s_i)[j]) - double(b.row(k, s_i)[j]);
-      net.b[k][j] += static_cast<T>(c * s);
-    }
-    return;
-  }
+  const std::size_t row = net.W[k].size() / std::size_t(net.weight_dims(k)[0]);  // weights per row
+  T* W = net.W[k].data() + std::size_t(blk.r0) * row;
+  T* D = sgd ? W : velocity->W[k].data() + std::size_t(blk.r0) * row;
+  const std::size_t n = std::size_t(blk.m) * row;
+  // Plain SGD: W = (1 - alpha lambda) W + c (...); momentum: V = mu V + c (...), then the decay.
+  const T keep = sgd ? T(1) - alpha * weight_decay : momentum;
   if (k == 1 && net.conv(1)) {
     // The input is the same in both phases; the kind needs it dense.
     std::vector<T> xd(std::size_t(B) * net.sizes[0]);
     x.dense_rows(0, B, xd.data());
-    layers[1].update_rows(net, blk.r0, blk.m, B, c, keep, xd.data(), a.h[1].data(), xd.data(), b.h[1].data());
+    layers[1].update_rows(net, blk.r0, blk.m, B, c, keep, xd.data(), a.h[1].data(), xd.data(), b.h[1].data(), D);
   } else if (k == 1) {
     // Every row shrinks, including the rows the sparse update does not touch.
-    T* W = net.W[1].data() + std::size_t(blk.r0) * n_post;  // [m x n_1] of [n_0 x n_1]
-    if (weight_decay != T(0))
-      for (std::size_t j = 0; j < std::size_t(blk.m) * n_post; ++j) W[j] *= keep;
+    if (keep != T(1))
+      for (std::size_t j = 0; j < n; ++j) D[j] *= keep;
     // The input is the same in both phases: x^T h^a - x^T h^b = x^T (h^a - h^b).
-    input_update(net, x, diff1, c, blk.r0, blk.r0 + blk.m);
+    sparse_outer_update(x, diff1, c, sgd ? net.W[1].data() : velocity->W[1].data(), n_post, blk.r0, blk.r0 + blk.m);
   } else {
     layers[k].update_rows(net, blk.r0, blk.m, B, c, keep, a.h[k - 1].data(), a.h[k].data(), b.h[k - 1].data(),
-                          b.h[k].data());
+                          b.h[k].data(), D);
+  }
+  if (!sgd) {
+    // SGD with momentum and L2 decay, as PyTorch's (with V = -its buffer): V -= lambda W, W += alpha V.
+    for (std::size_t j = 0; j < n; ++j) {
+      if (weight_decay != T(0)) D[j] -= weight_decay * W[j];
+      W[j] += alpha * D[j];
+    }
   }
 }
 
 template <typename T>
 void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const SparseInput<T>& x,
                const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
-               const T* diff1, T weight_decay) {
+               const T* diff1, T weight_decay, NetworkT<T>* velocity, T momentum) {
   const Layers<T> layers(net, /*fast=*/false);
   for (const UpdateBlock& blk : blocks)
-    ep_update_block(net, layers, blk, x, a, b, B, alphas, beta_diff, diff1, weight_decay);
+    ep_update_block(net, layers, blk, x, a, b, B, alphas, beta_diff, diff1, weight_decay, velocity, momentum);
 }
 
 template void ep_update_block(NetworkT<float>&, const Layers<float>&, const UpdateBlock&, const SparseInput<float>&,
                               const LayerStates<float>&, const LayerStates<float>&, int, const std::vector<float>&,
-                              float, const float*, float);
+                              float, const float*, float, NetworkT<float>*, float);
 template void ep_update_block(NetworkT<double>&, const Layers<double>&, const UpdateBlock&, const SparseInput<double>&,
                               const LayerStates<double>&, const LayerStates<double>&, int, const std::vector<double>&,
-                              double, const double*, double);
+                              double, const double*, double, NetworkT<double>*, double);
 template void ep_update(NetworkT<float>&, const std::vector<UpdateBlock>&, const SparseInput<float>&,
                         const LayerStates<float>&, const LayerStates<float>&, int, const std::vector<float>&, float,
-                        const float*, float);
+                        const float*, float, NetworkT<float>*, float);
 template void ep_update(NetworkT<double>&, const std::vector<UpdateBlock>&, const SparseInput<double>&,
                         const LayerStates<double>&, const LayerStates<double>&, int, const std::vector<double>&,
-                        double, const double*, double);
+                        double, const double*, double, NetworkT<double>*, double);
 
 }  // namespace eqprop

@@ -98,6 +98,14 @@ void check_consistent(const std::string& path, const TrainState& s, bool particl
     if (s.net.W[k].size() != std::size_t(weight_count(entries[k - 1], shapes[k - 1])))
       bad("W" + std::to_string(k) + " has the wrong size");
   }
+  // The velocity: none, or one value per parameter (momentum may be switched on or off at a resume).
+  if (!s.velocity.sizes.empty()) {
+    if (s.velocity.sizes != n || s.velocity.W.size() != n.size() || s.velocity.b.size() != n.size())
+      bad("the velocity has the wrong number of layers");
+    for (std::size_t k = 0; k < n.size(); ++k)
+      if (s.velocity.W[k].size() != s.net.W[k].size() || s.velocity.b[k].size() != s.net.b[k].size())
+        bad("the velocity of layer " + std::to_string(k) + " has the wrong size");
+  }
   std::vector<char> seen(s.order.size(), 0);
   for (std::int32_t i : s.order) {
     if (i < 0 || std::size_t(i) >= s.order.size() || seen[i]) bad("the example order is not a permutation");
@@ -186,6 +194,7 @@ TrainState decode_checkpoint(const std::string& bytes, const std::string& name, 
   check_consistent(name, state, particles);
   set_architecture(state.net, state.cfg.entries(), state.cfg.facts);
   set_architecture(state.epoch_start, state.cfg.entries(), state.cfg.facts);
+  if (!state.velocity.sizes.empty()) set_architecture(state.velocity, state.cfg.entries(), state.cfg.facts);
   state.has_particles = particles;
   if (info) *info = CheckpointInfo{h.format, h.length, particles};
   return state;

@@ -118,11 +118,15 @@ void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
       throw std::range_error("bad layer entries");
     }
   }
+  int schedule = static_cast<int>(c.lr_schedule);
+  if (format >= 8) ar & c.momentum & schedule;
   if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 5 || label < 0 || label > 1 ||
-      normalize < 0 || normalize > 1 || relax < 0 || relax > 1 || relax_nudged < 0 || relax_nudged > 1)
+      normalize < 0 || normalize > 1 || relax < 0 || relax > 1 || relax_nudged < 0 || relax_nudged > 1 ||
+      schedule < 0 || schedule > 1)
     throw std::range_error("bad enumeration value");
   c.relax = static_cast<RelaxScheme>(relax);
   c.relax_nudged = static_cast<NudgedRelax>(relax_nudged);
+  c.lr_schedule = static_cast<LrSchedule>(schedule);
   c.label = static_cast<LabelKind>(label);
   c.normalize = static_cast<Normalize>(normalize);
   c.dataset = static_cast<DatasetName>(dataset);
@@ -173,6 +177,7 @@ void serialize_state(A& ar, TrainState& s, bool particles, Budget& b, std::uint3
     s.curves.resize(n);
   }
   for (auto& e : s.curves) serialize_epoch(ar, e, b, format);
+  if (format >= 8) serialize_net(ar, s.velocity, b);  // empty without momentum
   if (particles) {
     serialize_states(ar, s.train_particles, b);
     serialize_states(ar, s.valid_particles, b);

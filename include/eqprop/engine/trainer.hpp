@@ -72,6 +72,7 @@ class Trainer {
 
  private:
   void allocate_buffers();
+  void match_velocity();  // st_.velocity: zeros shaped as the net with momentum, else empty
   void begin_epoch();
   StateStats train_minibatch(const std::int32_t* idx, float beta_signed);
   // Sets minibatch row `slot` of mb_.input to the input of `example`: its image, or with

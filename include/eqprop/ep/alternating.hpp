@@ -34,10 +34,14 @@ T output_minimum(T d, T beta, T y) {
 // conditional minimum from the other layers of `cur`; the new states replace those layers in
 // `cur` (nxt: scratch of the same shape). drive1: layer 1's clamped drive b_1 + x W_1
 // ([rows x n_1]). Returns the largest |new - old| of the changed units.
+// chosen: the pooled conv layers above the changed ones already hold, in `scratch`, the pool's
+// choices from the current states below them (the previous half-sweep's up() made them from
+// the very states this one reads, since a layer's neighbours change only in the other half);
+// false: they are made again (choose()), as the first half-sweep of a phase must.
 template <typename T>
 T alternating_half_sweep(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
                          int parity, T beta, const Label* labels, const Layers<T>* layers = nullptr,
-                         std::vector<KindScratch<T>>* scratch = nullptr);
+                         std::vector<KindScratch<T>>* scratch = nullptr, bool chosen = false);
 
 // Up to max_sweeps sweeps from `cur` (result in `cur`); with tol > 0 it stops after the first
 // sweep whose largest state change is below tol. Returns the sweeps done.

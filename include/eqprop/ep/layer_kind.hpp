@@ -54,11 +54,13 @@ class LayerKind {
   // A conv kind reads the choices made from the current h_{k-1} (up or choose) in s.
   virtual void down_blend(const NetworkT<T>& net, int rows, const T* above, const T* drive, const T* h, T keep,
                           T eps, T* d, KindScratch<T>& s) const = 0;
-  // The EP update of rows [r0, r0 + m) of W_k from B samples' states of both phases:
-  //   W = keep W + c (a_{k-1}^T a_k - b_{k-1}^T b_k)   (a_below: [B x n_{k-1}], a: [B x n_k], ...)
-  // (dense: rows are input units; conv: output channels, W = keep W + c (dPhi/dW(a) - dPhi/dW(b))).
-  virtual void update_rows(NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below, const T* a,
-                           const T* b_below, const T* b) const = 0;
+  // The EP update of rows [r0, r0 + m) of W_k from B samples' states of both phases, into
+  // dest (those rows of W_k itself, or of a momentum velocity shaped as W_k):
+  //   D = keep D + c (a_{k-1}^T a_k - b_{k-1}^T b_k)   (a_below: [B x n_{k-1}], a: [B x n_k], ...)
+  // (dense: rows are input units; conv: output channels, D = keep D + c (dPhi/dW(a) - dPhi/dW(b)),
+  // the pool's choices made with net's W_k before dest changes).
+  virtual void update_rows(const NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below, const T* a,
+                           const T* b_below, const T* b, T* dest) const = 0;
 };
 
 // The kinds of a network's layers, [1..L] (index 0 unused), made by the registry.

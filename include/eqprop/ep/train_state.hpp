@@ -39,6 +39,7 @@ struct TrainState {
   EpochStats current;               // the current epoch's figures so far
   Network epoch_start;              // parameters when the current epoch began
   std::vector<EpochStats> curves;   // one entry per finished epoch
+  Network velocity;                 // momentum > 0: SGD's velocity of every W_k, b_k, shaped as net; else empty
   bool has_particles = true;        // false: a model-only checkpoint (particles restart at 0)
   Particles train_particles, valid_particles;
 };
