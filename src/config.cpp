@@ -177,6 +177,7 @@ std::string to_string(DatasetName d) {
 std::string to_string(LabelKind k) { return k == LabelKind::Fine ? "fine" : "coarse"; }
 std::string to_string(RelaxScheme r) { return r == RelaxScheme::Sync ? "sync" : "alternating"; }
 std::string to_string(NudgedRelax r) { return r == NudgedRelax::Same ? "same" : "sync"; }
+std::string to_string(Readout r) { return r == Readout::Mse ? "mse" : "cross-entropy"; }
 std::string to_string(LrSchedule s) { return s == LrSchedule::Decay ? "decay" : "cosine"; }
 std::string to_string(Normalize n) { return n == Normalize::None ? "none" : "mean-std"; }
 double Config::rate_scale(int epochs_done) const {

@@ -120,18 +120,20 @@ TEST_CASE("alternating relaxation with a tolerance: stopped and resumed mid-epoc
   CHECK(contains(run("info " + dir.file("b.ck")).output, "relax = alternating"));
 }
 
-TEST_CASE("a conv net with momentum: stopped and resumed mid-epoch equals an uninterrupted run; info and export show conv shapes") {
+TEST_CASE("a conv net with momentum and a cross-entropy readout: stopped and resumed mid-epoch equals an uninterrupted run; info and export show conv shapes") {
   test::TempDir dir;
   const std::string common = "train " + data_arg() +
                              " --train-samples 200 --valid-samples 60 --test-steps 5 --n-free 8 --n-nudged 3"
                              " --layers conv:3:5:pool2 --alphas \"0.1 0.05\" --epochs 2 --progress=false"
-                             " --momentum 0.9 --weight-decay 1e-3 --lr-schedule cosine";  // the velocity resumes too
+                             " --momentum 0.9 --weight-decay 1e-3 --lr-schedule cosine --readout cross-entropy";
   const auto a = run(common + " --checkpoint " + dir.file("a.ck"));
   CAPTURE(a.output);
   REQUIRE(a.code == 0);
   check_resumed_equals(common, dir);
   const auto info = run("info " + dir.file("b.ck"));
   CHECK(contains(info.output, "layers = conv:3:5:pool2"));
+  CHECK(contains(info.output, "readout = cross-entropy"));
+  CHECK(contains(info.output, "momentum = 0.9"));
   CHECK(contains(info.output, "W1  3 x 1 x 5 x 5"));
   CHECK(contains(info.output, "W2  432 x 10"));
   CHECK(contains(file_bytes(dir.file("a.npz")), "(3, 1, 5, 5)"));  // the npy header of W1

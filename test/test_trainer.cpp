@@ -133,7 +133,8 @@ void compare_conv_with_reference(eqprop::Config cfg) {
   const eqprop::Dataset train = synthetic(cfg.train_samples, 27, true), valid = synthetic(10, 28, true);
   cfg.validate();
   eqprop::Trainer trainer(cfg, train, valid);
-  ref::ConvNet r = ref::make_conv_net(cfg.layers, cfg.facts, ref::Readout::Mse, 1.0, 1);
+  const bool ce = cfg.readout == eqprop::Readout::CrossEntropy;
+  ref::ConvNet r = ref::make_conv_net(cfg.layers, cfg.facts, ce ? ref::Readout::CrossEntropy : ref::Readout::Mse, 1.0, 1);
   const eqprop::Network& start = trainer.network();
   for (int l = 1; l <= r.L(); ++l) {
     r.W[l].assign(start.W[l].begin(), start.W[l].end());
@@ -167,11 +168,13 @@ void compare_conv_with_reference(eqprop::Config cfg) {
         ref::States s = particles[i];
         for (int t = 0; t < cfg.n_free; ++t) s = ref::step(r, s, 0.0, train.y[i]);
         particles[i] = s;
-        // The engine's cost has no 1/2: its beta is half the reference's.
+        // The engine's squared error has no 1/2: its beta is half the reference's. The
+        // cross-entropy's beta is the same; its dPhi/dW_L is -beta dL/dW_L.
         auto nudge = [&](double b) {
+          const double rb = ce ? b : 2 * b;
           ref::States n = particles[i];
-          for (int t = 0; t < cfg.n_nudged; ++t) n = ref::step(r, n, 2 * b, train.y[i]);
-          return ref::phi_gradient(r, n, 0.0, 0);
+          for (int t = 0; t < cfg.n_nudged; ++t) n = ref::step(r, n, rb, train.y[i]);
+          return ref::phi_gradient(r, n, rb, train.y[i]);
         };
         const ref::Params ga = nudge(beta), gb = symmetric ? nudge(-beta) : ref::phi_gradient(r, s, 0.0, 0);
         for (int l = 1; l <= r.L(); ++l) {
@@ -216,6 +219,17 @@ TEST_CASE("conv nets: the trainer equals the plain-loop reference (one-sided ran
   compare_conv_with_reference(conv_config());
   eqprop::Config cfg = conv_config();
   cfg.nudging = eqprop::Nudging::Symmetric;
+  compare_conv_with_reference(cfg);
+}
+
+TEST_CASE("the cross-entropy readout: the trainer equals the plain-loop reference (conv and dense nets)") {
+  eqprop::Config cfg = conv_config();
+  cfg.readout = eqprop::Readout::CrossEntropy;
+  compare_conv_with_reference(cfg);
+  cfg.nudging = eqprop::Nudging::Symmetric;
+  cfg.beta = 0.8f;
+  compare_conv_with_reference(cfg);
+  cfg.layers = eqprop::parse_layers("dense:16 dense:12");  // the dense kinds, layer 1 over sparse inputs
   compare_conv_with_reference(cfg);
 }
 
@@ -370,6 +384,11 @@ TEST_CASE("a conv net's weights and evaluation are bit-identical for --threads 1
   cfg.lr_schedule = eqprop::LrSchedule::Cosine;
   cfg.nudging = eqprop::Nudging::Symmetric;
   cfg.validate();
+  check_threads_identical(cfg, data);
+  cfg.readout = eqprop::Readout::CrossEntropy;  // alternating free phases, the paper's nudged steps
+  cfg.relax = eqprop::RelaxScheme::Alternating;
+  cfg.relax_nudged = eqprop::NudgedRelax::Sync;
+  cfg.tol = 1e-3f;
   check_threads_identical(cfg, data);
 }
 

@@ -28,6 +28,9 @@ enum class NudgedRelax { Same, Sync };
 // How the rates change over epochs: decay (alphas * lr-decay^(e-1); 1: constant, the paper) or
 // cosine (alphas * (1 + cos(pi (e-1) / epochs)) / 2, Laborieux et al. 2021's annealing).
 enum class LrSchedule { Decay, Cosine };
+// The output: mse, the output layer in the dynamics with the cost sum (y - h_L)^2 (the paper);
+// cross-entropy, a softmax readout of the last hidden layer, not in the dynamics (ep/readout.hpp).
+enum class Readout { Mse, CrossEntropy };
 
 // Where each data set is when --data is not given: MNIST as tools/fetch_mnist.sh leaves it,
 // Fashion-MNIST as Debian's dataset-fashion-mnist package installs it (gzip IDX files); the
@@ -49,6 +52,7 @@ struct Config {
   int n_free = 20;                      // free-phase steps (reference code: n_it_neg)
   int n_nudged = 4;                     // nudged-phase steps (reference code: n_it_pos)
   int test_steps = 100;                 // free-phase steps from zero for the test set (no particles)
+  Readout readout = Readout::Mse;       // the output layer and its cost (mse: the paper)
   RelaxScheme relax = RelaxScheme::Sync;  // how a phase relaxes (sync: the paper)
   NudgedRelax relax_nudged = NudgedRelax::Same;  // sync: nudged phases take the paper's damped steps
   float tol = 0.f;                      // a phase stops after the first step (sweep) whose largest state change
@@ -143,5 +147,6 @@ std::string to_string(Normalize n);
 std::string to_string(RelaxScheme r);
 std::string to_string(NudgedRelax r);
 std::string to_string(LrSchedule s);
+std::string to_string(Readout r);
 
 }  // namespace eqprop

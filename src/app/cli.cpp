@@ -80,7 +80,7 @@ std::uint64_t parse_seed(const std::string& text) {
 // Program_options stores into these; lists, enums and the seed are parsed by us.
 struct RawOptions {
   Config cfg;
-  std::string hidden, alphas, nudging, beta_sign, seed, dataset, label, normalize, relax, relax_nudged, lr_schedule, layers, config_file;
+  std::string hidden, alphas, nudging, beta_sign, seed, dataset, label, normalize, relax, relax_nudged, lr_schedule, readout, layers, config_file;
 };
 
 // The defaults shown and used are those of `d`: bench trains on fewer samples by default.
@@ -99,6 +99,7 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("n-free", val(&r.cfg.n_free, d.n_free), "free-phase steps (reference code: n_it_neg)")
     ("n-nudged", val(&r.cfg.n_nudged, d.n_nudged), "nudged-phase steps (reference code: n_it_pos)")
     ("test-steps", val(&r.cfg.test_steps, d.test_steps), "free-phase steps from zero state for the test set")
+    ("readout", val(&r.readout, to_string(d.readout)), "mse (the output layer in the dynamics, cost sum (y - h)^2: the paper) or cross-entropy (softmax of the last hidden layer's W_out product, not in the dynamics; its loss nudges the last hidden layer: Laborieux et al. 2021)")
     ("relax", val(&r.relax, to_string(d.relax)), "sync (the paper: every layer's damped step at once) or alternating (each layer to its exact minimum, odd layers then even; eps unused)")
     ("relax-nudged", val(&r.relax_nudged, to_string(d.relax_nudged)), "same (nudged phases relax like the free phase) or sync (the paper's damped steps, eps; with --relax alternating: exact free phases, the paper's nudge)")
     ("tol", val(&r.cfg.tol, d.tol), "stop a phase after the first step or sweep whose largest state change is below this (0: always n-free / n-nudged / test-steps)")
@@ -298,6 +299,7 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, co
   r.cfg.normalize = parse_choice("config key 'normalize'", r.normalize, {Normalize::None, Normalize::MeanStd});
   r.cfg.relax = parse_choice("config key 'relax'", r.relax, {RelaxScheme::Sync, RelaxScheme::Alternating});
   r.cfg.relax_nudged = parse_choice("config key 'relax-nudged'", r.relax_nudged, {NudgedRelax::Same, NudgedRelax::Sync});
+  r.cfg.readout = parse_choice("config key 'readout'", r.readout, {Readout::Mse, Readout::CrossEntropy});
   r.cfg.lr_schedule = parse_choice("config key 'lr-schedule'", r.lr_schedule, {LrSchedule::Decay, LrSchedule::Cosine});
   // Another data set without --data: its own standard folder, not the base's.
   if (vm["data"].defaulted() && r.cfg.dataset != d.dataset) r.cfg.data = default_data_dir(r.cfg.dataset);

@@ -98,6 +98,7 @@ void Trainer::match_velocity() {
 }
 
 void Trainer::allocate_buffers() {
+  st_.net.softmax_readout = st_.cfg.readout == Readout::CrossEntropy;
   match_velocity();
   const auto sizes = st_.cfg.layer_sizes();
   const int cap = std::max(train_chunk(), st_.cfg.eval_chunk);

@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "eqprop/kernels/blend.hpp"
+#include "eqprop/ep/dynamics.hpp"
+#include "eqprop/ep/readout.hpp"
 #include "eqprop/ep/rows.hpp"
 
 namespace eqprop {
@@ -25,7 +27,8 @@ T alternating_half_sweep(const NetworkT<T>& net, const T* drive1, LayerStates<T>
     const std::size_t count = std::size_t(rows) * n;
     T* d = nxt.h[k].data();
     const T* h = cur.h[k].data();
-    if (k > 1) {
+    // A free phase's readout state is 0: no product (softmax_nudge writes the zeros).
+    if (k > 1 && !(k == L && net.softmax_readout && beta == T(0))) {
       kinds[k].bias(net, rows, d);
       kinds[k].up(net, rows, cur.h[k - 1].data(), d, sc[k]);
     }
@@ -35,6 +38,8 @@ T alternating_half_sweep(const NetworkT<T>& net, const T* drive1, LayerStates<T>
       // previous half-sweep (chosen, and only with the caller's scratch), else made here.
       if (!(chosen && scratch)) kinds[k + 1].choose(net, rows, h, sc[k + 1]);
       kinds[k + 1].down_blend(net, rows, cur.h[k + 1].data(), k == 1 ? drive1 : nullptr, h, T(0), T(1), d, sc[k + 1]);
+    } else if (net.softmax_readout) {
+      softmax_nudge(rows, n, d, beta, labels, d);  // a function of h_{L-1}: set, not relaxed
     } else if (beta == T(0)) {
       blend_rows(d, h, d, static_cast<const T*>(nullptr), T(0), T(1), count);
     } else {
@@ -60,14 +65,20 @@ int relax_alternating(const NetworkT<T>& net, const T* drive1, LayerStates<T>& c
   const Layers<T>* kinds = layers ? layers : &*plain;
   std::vector<KindScratch<T>> own = scratch ? std::vector<KindScratch<T>>() : kinds->scratch(net, rows);
   std::vector<KindScratch<T>>* sc = scratch ? scratch : &own;
+  // The readout's state from the final h_{L-1} (an odd L's is made before the even half that
+  // moves h_{L-1}): the EP update reads it.
+  auto finish = [&](int sweeps) {
+    if (net.softmax_readout && sweeps > 0) set_readout(net, *kinds, *sc, cur, nxt, rows, beta, labels);
+    return sweeps;
+  };
   for (int s = 1; s <= max_sweeps; ++s) {
     // Only the phase's first half-sweep needs fresh pool choices: after it, every layer's up()
     // has made them from the states its lower neighbour keeps until its own half-sweep.
     const T odd = alternating_half_sweep(net, drive1, cur, nxt, rows, 1, beta, labels, kinds, sc, s > 1);
     const T even = alternating_half_sweep(net, drive1, cur, nxt, rows, 0, beta, labels, kinds, sc, true);
-    if (tol > T(0) && std::max(odd, even) < tol) return s;
+    if (tol > T(0) && std::max(odd, even) < tol) return finish(s);
   }
-  return max_sweeps;
+  return finish(max_sweeps);
 }
 
 template float alternating_half_sweep(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&,

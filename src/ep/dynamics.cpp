@@ -5,9 +5,22 @@
 #include <utility>
 
 #include "eqprop/kernels/blend.hpp"
+#include "eqprop/ep/readout.hpp"
 #include "eqprop/ep/rows.hpp"
 
 namespace eqprop {
+
+template <typename T>
+void set_readout(const NetworkT<T>& net, const Layers<T>& kinds, std::vector<KindScratch<T>>& sc, LayerStates<T>& cur,
+                 LayerStates<T>& nxt, int rows, T beta, const Label* labels) {
+  const int L = net.layers();
+  if (beta != T(0)) {
+    kinds[L].bias(net, rows, nxt.h[L].data());
+    kinds[L].up(net, rows, cur.h[L - 1].data(), nxt.h[L].data(), sc[L]);
+  }
+  softmax_nudge(rows, net.sizes[L], nxt.h[L].data(), beta, labels, nxt.h[L].data());
+  std::copy(nxt.h[L].begin(), nxt.h[L].end(), cur.h[L].begin());
+}
 
 template <typename T>
 void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerStates<T>& nxt, int rows,
@@ -20,16 +33,19 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
   const int L = net.layers();  // >= 2: there is always a hidden layer
   const T keep = T(1) - eps;
   const T pull = T(2) * eps * beta;  // output nudge: -eps * d(beta C)/dh_L = 2 eps beta (y - h_L)
+  const bool readout = net.softmax_readout;
   for (int t = 0; t < steps; ++t) {
     // d_k: [rows x n_k], the drive b_k + f_k(h_{k-1}) + the top-down part of layer k+1. The
     // bottom-up parts of every layer come first: a pooled conv layer's down_blend reads the
     // choices its up() made from the current h_{k-1}. For layer 1 the clamped part b_1 + x W_1
     // is not copied in: the blend reads it from drive1.
-    for (int k = 2; k <= L; ++k) {
+    // The readout's state from the current h_{L-1}, before layer L-1 reads it as its nudge.
+    if (readout) set_readout(net, kinds, sc, cur, nxt, rows, beta, labels);
+    for (int k = 2; k <= (readout ? L - 1 : L); ++k) {
       kinds[k].bias(net, rows, nxt.h[k].data());
       kinds[k].up(net, rows, cur.h[k - 1].data(), nxt.h[k].data(), sc[k]);
     }
-    for (int k = 1; k <= L; ++k) {
+    for (int k = 1; k <= (readout ? L - 1 : L); ++k) {
       const int n = net.sizes[k];
       T* d = nxt.h[k].data();
       const T* h = cur.h[k].data();
@@ -52,6 +68,8 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
     }
     std::swap(cur.h, nxt.h);
   }
+  // The final readout state from the final h_{L-1}: the EP update reads it as dPhi/dW_L's part.
+  if (readout && steps > 0) set_readout(net, kinds, sc, cur, nxt, rows, beta, labels);
 }
 
 template <typename T>
@@ -65,11 +83,14 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
   const int L = net.layers();
   StateStats st;
   st.count = rows;
-  // Layers 2..L: 1/2 |h_k|^2 - h_k . (b_k + h_{k-1} W_k).
+  // Layers 2..L: 1/2 |h_k|^2 - h_k . (b_k + h_{k-1} W_k); with the readout, 2..L-1, and the
+  // scratch is left holding the readout's logits for the cost and the prediction.
+  const bool readout = net.softmax_readout;
   for (int k = 2; k <= L; ++k) {
     const int n = net.sizes[k];
     kinds[k].bias(net, rows, scratch);
     kinds[k].up(net, rows, s.h[k - 1].data(), scratch, sc[k]);
+    if (k == L && readout) break;
     for (int i = 0; i < rows; ++i) {
       const T* h = s.row(k, i);
       double acc = 0;
@@ -90,20 +111,27 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
     const T* value = x.row_value().data() + x.row_begin(first + i);
     for (int e_i = 0; e_i < x.row_count(first + i); ++e_i) e += double(value[e_i]) * (0.5 * value[e_i] - net.b[0][unit[e_i]]);
     st.energy += e;
-    // Cost and prediction at the output.
+    // Cost and prediction at the output: its states, or the readout's logits and loss.
     const int nL = net.sizes[L];
-    const T* out = s.row(L, i);
+    const T* out = readout ? scratch + std::size_t(i) * nL : s.row(L, i);
     int best = 0;
     for (int j = 0; j < nL; ++j) {
-      const double diff = double(out[j]) - (labels[i] == j ? 1.0 : 0.0);
-      st.cost += diff * diff;
+      if (!readout) {
+        const double diff = double(out[j]) - (labels[i] == j ? 1.0 : 0.0);
+        st.cost += diff * diff;
+      }
       if (out[j] > out[best]) best = j;
     }
+    if (readout) st.cost += softmax_loss(nL, out, labels[i]);
     if (best != labels[i]) ++st.errors;
   }
   return st;
 }
 
+template void set_readout(const NetworkT<float>&, const Layers<float>&, std::vector<KindScratch<float>>&,
+                          LayerStates<float>&, LayerStates<float>&, int, float, const Label*);
+template void set_readout(const NetworkT<double>&, const Layers<double>&, std::vector<KindScratch<double>>&,
+                          LayerStates<double>&, LayerStates<double>&, int, double, const Label*);
 template void relax(const NetworkT<float>&, const float*, LayerStates<float>&, LayerStates<float>&, int, int,
                     float, float, const Label*, const Layers<float>*, std::vector<KindScratch<float>>*);
 template void relax(const NetworkT<double>&, const double*, LayerStates<double>&, LayerStates<double>&, int,

@@ -118,15 +118,16 @@ void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
       throw std::range_error("bad layer entries");
     }
   }
-  int schedule = static_cast<int>(c.lr_schedule);
-  if (format >= 8) ar & c.momentum & schedule;
+  int schedule = static_cast<int>(c.lr_schedule), readout = static_cast<int>(c.readout);
+  if (format >= 8) ar & c.momentum & schedule & readout;
   if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 5 || label < 0 || label > 1 ||
       normalize < 0 || normalize > 1 || relax < 0 || relax > 1 || relax_nudged < 0 || relax_nudged > 1 ||
-      schedule < 0 || schedule > 1)
+      schedule < 0 || schedule > 1 || readout < 0 || readout > 1)
     throw std::range_error("bad enumeration value");
   c.relax = static_cast<RelaxScheme>(relax);
   c.relax_nudged = static_cast<NudgedRelax>(relax_nudged);
   c.lr_schedule = static_cast<LrSchedule>(schedule);
+  c.readout = static_cast<Readout>(readout);
   c.label = static_cast<LabelKind>(label);
   c.normalize = static_cast<Normalize>(normalize);
   c.dataset = static_cast<DatasetName>(dataset);

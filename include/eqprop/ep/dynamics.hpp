@@ -12,6 +12,13 @@
 
 namespace eqprop {
 
+// The cross-entropy readout's state (net.softmax_readout, ep/readout.hpp) from cur's h_{L-1}:
+// cur.h[L] = beta (onehot - softmax(h_{L-1} W_L + b_L)), zeros without a product when beta is 0
+// (nxt.h[L]: scratch).
+template <typename T>
+void set_readout(const NetworkT<T>& net, const Layers<T>& kinds, std::vector<KindScratch<T>>& scratch,
+                 LayerStates<T>& cur, LayerStates<T>& nxt, int rows, T beta, const Label* labels);
+
 // Runs `steps` synchronous updates of all layers from `cur`, using `nxt` as scratch; the
 // result is in `cur` on return (the two are swapped, never copied). With rho' = 1 on the
 // closed interval [0,1] and states kept in [0,1], h <- clip(h - eps dF/dh, 0, 1) is

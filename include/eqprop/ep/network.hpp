@@ -18,6 +18,10 @@ struct NetworkT {
   // [C_k x C_{k-1} x K x K] and its b_k [C_k]. Both empty: every layer dense.
   std::vector<LayerSpec> specs;
   std::vector<Shape> shapes;
+  // The cross-entropy readout (ep/readout.hpp): layer L is softmax(h_{L-1} W_L + b_L), not in
+  // the dynamics, and its state holds beta (onehot - softmax). Not stored: the Trainer sets it
+  // from the configuration.
+  bool softmax_readout = false;
 
   int layers() const { return static_cast<int>(sizes.size()) - 1; }  // L
   bool conv(int k) const { return !specs.empty() && specs[k].type == LayerType::Conv; }
