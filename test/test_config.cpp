@@ -48,6 +48,30 @@ TEST_CASE("reference configs hold the paper's networks") {
   CHECK(n3.layer_sizes() == std::vector<int>{784, 500, 500, 500, 10});
   CHECK(n3.n_free == 500);
   CHECK(n3.alphas == std::vector<float>{0.128f, 0.032f, 0.008f, 0.002f});
+  // net3-alt: net3's network, rates, beta and schedule.
+  const auto n3a = parse_train_args({"--config", configs_dir() + "/net3-alt.cfg"}).cfg;
+  CHECK(n3a.hidden == n3.hidden);
+  CHECK(n3a.alphas == n3.alphas);
+  CHECK(n3a.beta == n3.beta);
+  CHECK(n3a.epochs == n3.epochs);
+  CHECK(n3a.relax == eqprop::RelaxScheme::Alternating);
+}
+
+TEST_CASE("configs/cifar10.cfg is Laborieux et al.'s CIFAR-10 convnet with the cross-entropy readout") {
+  auto c = parse_train_args({"--config", configs_dir() + "/cifar10.cfg"}).cfg;
+  c.facts.channels = 3;  // CIFAR-10's shape (the loader's facts)
+  c.facts.height = c.facts.width = 32;
+  c.facts.classes = 10;
+  CHECK(c.layer_sizes() == std::vector<int>{3072, 128 * 16 * 16, 256 * 8 * 8, 512 * 4 * 4, 512 * 1 * 1, 10});
+  CHECK(c.readout == eqprop::Readout::CrossEntropy);
+  CHECK(c.nudging == eqprop::Nudging::Symmetric);
+  CHECK(c.alphas == std::vector<float>{0.25f, 0.15f, 0.1f, 0.08f, 0.05f});
+  CHECK(c.momentum == 0.9f);
+  CHECK(c.weight_decay == 3e-4f);
+  CHECK(c.lr_schedule == eqprop::LrSchedule::Cosine);
+  CHECK(c.batch == 128);
+  CHECK(c.n_free == 250);
+  CHECK(c.n_nudged == 25);
 }
 
 TEST_CASE("net1-final-shift is net1-final with shifts of up to one pixel") {
