@@ -10,7 +10,7 @@ cross-check (tools/compare_conv), not part of eqprop's build (it needs Debian's 
 usage: tools/reference/torch_conv_ep.py [--data DIR] [--epochs N] [--threads N]
        [--layers "conv:32:5:pool2 conv:64:5:pool2"] [--alphas "0.1 0.05 0.02"] [--n-free 20]
        [--n-nudged 4] [--beta 0.5] [--eps 0.5] [--batch 20] [--nudging one-sided|symmetric]
-       [--train-samples N] [--valid-samples N] [--seed S]
+       [--train-samples N] [--valid-samples N] [--tol T] [--seed S]
 Prints one line per epoch: epoch, training error, validation error (from zero states, n-free
 steps), seconds, samples/s.
 """
@@ -47,6 +47,7 @@ def main():
         p.add_argument("--nudging", default="one-sided", choices=["one-sided", "symmetric"])
         p.add_argument("--train-samples", type=int, default=50000)
         p.add_argument("--valid-samples", type=int, default=10000)
+        p.add_argument("--tol", type=float, default=0.0)
 
     a = parse_args(__doc__.splitlines()[0], threads_option=True, extra=extra)
     torch.set_num_threads(a.threads)
@@ -100,7 +101,7 @@ def main():
         return F.conv_transpose2d(g, W[k], padding=pad)
 
     def relax(h, drive1, steps, beta=0.0, onehot=None):
-        for _ in range(steps):
+        for t in range(steps):
             ups, choices = [None, drive1], [None, None]
             for k in range(2, L + 1):
                 u, idx, zs = forward(k, h[k - 1])
@@ -115,7 +116,14 @@ def main():
                 if k == L and beta != 0.0:
                     v = v + 2 * eps * beta * (onehot - h[k])
                 new.append(v.clamp_(0.0, 1.0))
+            # --tol: stop after the first step whose largest state change is below it (eqprop's
+            # rule, decided per minibatch here); one .item() per step.
+            done = a.tol > 0 and max(float((n - o).abs().max()) for n, o in zip(new[1:], h[1:])) < a.tol
             h = new
+            if done:
+                break
+        steps_done[0] += t + 1
+        steps_done[1] += 1
         return h
 
     def zeros(n):
@@ -140,6 +148,7 @@ def main():
         u, _, _ = forward(1, x)
         return add_bias(1, u)
 
+    steps_done = [0, 0]  # steps over all phases, phases
     with torch.inference_mode():
         n_train = x_tr.shape[0]
         for epoch in range(1, a.epochs + 1):
@@ -171,6 +180,8 @@ def main():
                 valid_errors += int((h[L].argmax(1) != y_va[first : first + 500]).sum())
             # print_epoch reads a count of 10,000 validation images
             print_epoch(epoch, errors, valid_errors * 10000 / x_va.shape[0], time.perf_counter() - t0, train_seconds, n_train)
+            if a.tol > 0:
+                print(f"# mean steps per phase {steps_done[0] / max(steps_done[1], 1):.1f} (tol {a.tol})")
 
 
 if __name__ == "__main__":
