@@ -57,7 +57,7 @@ TEST_CASE("reference configs hold the paper's networks") {
   CHECK(n3a.relax == eqprop::RelaxScheme::Alternating);
 }
 
-TEST_CASE("configs/cifar10.cfg is Laborieux et al.'s CIFAR-10 convnet with the cross-entropy readout") {
+TEST_CASE("configs/cifar10.cfg is Laborieux et al.'s CIFAR-10 convnet with the cross-entropy readout; conv-mnist.cfg is valid") {
   auto c = parse_train_args({"--config", configs_dir() + "/cifar10.cfg"}).cfg;
   c.facts.channels = 3;  // CIFAR-10's shape (the loader's facts)
   c.facts.height = c.facts.width = 32;
@@ -72,6 +72,9 @@ TEST_CASE("configs/cifar10.cfg is Laborieux et al.'s CIFAR-10 convnet with the c
   CHECK(c.batch == 128);
   CHECK(c.n_free == 250);
   CHECK(c.n_nudged == 25);
+  const auto m = parse_train_args({"--config", configs_dir() + "/conv-mnist.cfg"}).cfg;  // validated
+  CHECK(m.readout == eqprop::Readout::CrossEntropy);
+  CHECK(m.layer_sizes() == std::vector<int>{784, 32 * 12 * 12, 64 * 4 * 4, 10});
 }
 
 TEST_CASE("net1-final-shift is net1-final with shifts of up to one pixel") {
