@@ -7,7 +7,6 @@
 
 #include "eqprop/kernels/blend.hpp"
 #include "eqprop/ep/dynamics.hpp"
-#include "eqprop/ep/readout.hpp"
 #include "eqprop/ep/rows.hpp"
 
 namespace eqprop {
@@ -27,27 +26,29 @@ T alternating_half_sweep(const NetworkT<T>& net, const T* drive1, LayerStates<T>
     const std::size_t count = std::size_t(rows) * n;
     T* d = nxt.h[k].data();
     const T* h = cur.h[k].data();
-    // A free phase's readout state is 0: no product (softmax_nudge writes the zeros).
-    if (k > 1 && !(k == L && net.softmax_readout && beta == T(0))) {
-      kinds[k].bias(net, rows, d);
-      kinds[k].up(net, rows, cur.h[k - 1].data(), d, sc[k]);
-    }
-    if (k < L) {
-      // keep 0, eps 1: the blend becomes clip(drive), the exact minimum (0 * h is 0: states are finite).
-      // A pooled conv layer above reads its choices from the current h_k: made by its up() of the
-      // previous half-sweep (chosen, and only with the caller's scratch), else made here.
-      if (!(chosen && scratch)) kinds[k + 1].choose(net, rows, h, sc[k + 1]);
-      kinds[k + 1].down_blend(net, rows, cur.h[k + 1].data(), k == 1 ? drive1 : nullptr, h, T(0), T(1), d, sc[k + 1]);
-    } else if (net.softmax_readout) {
-      softmax_nudge(rows, n, d, beta, labels, d);  // a function of h_{L-1}: set, not relaxed
-    } else if (beta == T(0)) {
-      blend_rows(d, h, d, static_cast<const T*>(nullptr), T(0), T(1), count);
+    if (k == L && net.softmax_readout) {
+      // A function of h_{L-1}: set, not relaxed.
+      readout_state(net, kinds, sc, cur.h[L - 1].data(), rows, beta, labels, d);
     } else {
-      for (int i = 0; i < rows; ++i)
-        for (int j = 0; j < n; ++j) {
-          const std::size_t ij = std::size_t(i) * n + j;
-          d[ij] = output_minimum(d[ij], beta, labels[i] == j ? T(1) : T(0));
-        }
+      if (k > 1) {
+        kinds[k].bias(net, rows, d);
+        kinds[k].up(net, rows, cur.h[k - 1].data(), d, sc[k]);
+      }
+      if (k < L) {
+        // keep 0, eps 1: the blend becomes clip(drive), the exact minimum (0 * h is 0: states are finite).
+        // A pooled conv layer above reads its choices from the current h_k: made by its up() of the
+        // previous half-sweep (chosen, and only with the caller's scratch), else made here.
+        if (!(chosen && scratch)) kinds[k + 1].choose(net, rows, h, sc[k + 1]);
+        kinds[k + 1].down_blend(net, rows, cur.h[k + 1].data(), k == 1 ? drive1 : nullptr, h, T(0), T(1), d, sc[k + 1]);
+      } else if (beta == T(0)) {
+        blend_rows(d, h, d, static_cast<const T*>(nullptr), T(0), T(1), count);
+      } else {
+        for (int i = 0; i < rows; ++i)
+          for (int j = 0; j < n; ++j) {
+            const std::size_t ij = std::size_t(i) * n + j;
+            d[ij] = output_minimum(d[ij], beta, labels[i] == j ? T(1) : T(0));
+          }
+      }
     }
     for (std::size_t i = 0; i < count; ++i) change = std::max(change, T(std::abs(d[i] - h[i])));
     // The odd layers read only even ones (and the reverse): each new layer replaces its old
@@ -65,10 +66,11 @@ int relax_alternating(const NetworkT<T>& net, const T* drive1, LayerStates<T>& c
   const Layers<T>* kinds = layers ? layers : &*plain;
   std::vector<KindScratch<T>> own = scratch ? std::vector<KindScratch<T>>() : kinds->scratch(net, rows);
   std::vector<KindScratch<T>>* sc = scratch ? scratch : &own;
-  // The readout's state from the final h_{L-1} (an odd L's is made before the even half that
-  // moves h_{L-1}): the EP update reads it.
+  // The readout's state from the final h_{L-1}, which the EP update reads: an even L's half
+  // comes after h_{L-1}'s and already has it; an odd L's comes before and is made again.
   auto finish = [&](int sweeps) {
-    if (net.softmax_readout && sweeps > 0) set_readout(net, *kinds, *sc, cur, nxt, rows, beta, labels);
+    if (net.softmax_readout && net.layers() % 2 == 1 && sweeps > 0)
+      set_readout(net, *kinds, *sc, cur, nxt, rows, beta, labels);
     return sweeps;
   };
   for (int s = 1; s <= max_sweeps; ++s) {

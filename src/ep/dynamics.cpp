@@ -11,15 +11,22 @@
 namespace eqprop {
 
 template <typename T>
+void readout_state(const NetworkT<T>& net, const Layers<T>& kinds, std::vector<KindScratch<T>>& sc, const T* below,
+                   int rows, T beta, const Label* labels, T* out) {
+  const int L = net.layers();
+  if (beta != T(0)) {
+    kinds[L].bias(net, rows, out);
+    kinds[L].up(net, rows, below, out, sc[L]);
+  }
+  softmax_nudge(rows, net.sizes[L], out, beta, labels, out);  // beta 0: zeros, the logits unread
+}
+
+template <typename T>
 void set_readout(const NetworkT<T>& net, const Layers<T>& kinds, std::vector<KindScratch<T>>& sc, LayerStates<T>& cur,
                  LayerStates<T>& nxt, int rows, T beta, const Label* labels) {
   const int L = net.layers();
-  if (beta != T(0)) {
-    kinds[L].bias(net, rows, nxt.h[L].data());
-    kinds[L].up(net, rows, cur.h[L - 1].data(), nxt.h[L].data(), sc[L]);
-  }
-  softmax_nudge(rows, net.sizes[L], nxt.h[L].data(), beta, labels, nxt.h[L].data());
-  std::copy(nxt.h[L].begin(), nxt.h[L].end(), cur.h[L].begin());
+  readout_state(net, kinds, sc, cur.h[L - 1].data(), rows, beta, labels, nxt.h[L].data());
+  std::copy_n(nxt.h[L].begin(), std::size_t(rows) * net.sizes[L], cur.h[L].begin());
 }
 
 template <typename T>
@@ -128,6 +135,10 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
   return st;
 }
 
+template void readout_state(const NetworkT<float>&, const Layers<float>&, std::vector<KindScratch<float>>&, const float*,
+                            int, float, const Label*, float*);
+template void readout_state(const NetworkT<double>&, const Layers<double>&, std::vector<KindScratch<double>>&,
+                            const double*, int, double, const Label*, double*);
 template void set_readout(const NetworkT<float>&, const Layers<float>&, std::vector<KindScratch<float>>&,
                           LayerStates<float>&, LayerStates<float>&, int, float, const Label*);
 template void set_readout(const NetworkT<double>&, const Layers<double>&, std::vector<KindScratch<double>>&,

@@ -12,9 +12,13 @@
 
 namespace eqprop {
 
-// The cross-entropy readout's state (net.softmax_readout, ep/readout.hpp) from cur's h_{L-1}:
-// cur.h[L] = beta (onehot - softmax(h_{L-1} W_L + b_L)), zeros without a product when beta is 0
-// (nxt.h[L]: scratch).
+// The cross-entropy readout's state (net.softmax_readout, ep/readout.hpp) from h_{L-1} = below
+// ([rows x n_{L-1}]): out = beta (onehot - softmax(h_{L-1} W_L + b_L)), zeros without a product
+// when beta is 0.
+template <typename T>
+void readout_state(const NetworkT<T>& net, const Layers<T>& kinds, std::vector<KindScratch<T>>& scratch,
+                   const T* below, int rows, T beta, const Label* labels, T* out);
+// The same from cur's h_{L-1} into cur.h[L] and nxt.h[L] (both: a step's swap keeps it).
 template <typename T>
 void set_readout(const NetworkT<T>& net, const Layers<T>& kinds, std::vector<KindScratch<T>>& scratch,
                  LayerStates<T>& cur, LayerStates<T>& nxt, int rows, T beta, const Label* labels);
