@@ -76,10 +76,10 @@ void check_against_dense(double tolerance) {
     eqprop::gemm(eqprop::Trans::Yes, eqprop::Trans::No, n0, n1, rows, c, x.data(), n0, diff.data(), n1, T(1),
                  expected.data(), n1);
     auto updated = net;
-    CHECK_THROWS_AS(eqprop::input_update(updated, input, diff.data(), c, 0, n0), std::logic_error);
+    CHECK_THROWS_AS(eqprop::input_update(updated, input, diff.data(), c, 0, n0, updated.W[1].data()), std::logic_error);
     input.index_by_unit();
-    eqprop::input_update(updated, input, diff.data(), c, 0, n0 / 2);  // two row blocks
-    eqprop::input_update(updated, input, diff.data(), c, n0 / 2, n0);
+    eqprop::input_update(updated, input, diff.data(), c, 0, n0 / 2, updated.W[1].data());  // two row blocks
+    eqprop::input_update(updated, input, diff.data(), c, n0 / 2, n0, updated.W[1].data());
     CHECK(test::max_diff(expected, updated.W[1]) <= tolerance);
     // A unit that is 0 in every row leaves its row of W_1 bit-identical.
     CHECK(std::equal(net.W[1].begin(), net.W[1].begin() + n1, updated.W[1].begin()));

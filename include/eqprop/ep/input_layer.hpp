@@ -38,10 +38,11 @@ void input_drive(const NetworkT<T>& net, const SparseInput<T>& x, int first, int
 template <typename T>
 void layer1_difference(const LayerStates<T>& a, const LayerStates<T>& b, int first, int rows, T* diff1);
 
-// W_1 rows [r0, r1) += c x^T diff1, over the nonzero inputs of the minibatch x.
+// Rows [r0, r1) of W1 += c x^T diff1, over the nonzero inputs of the minibatch x; W1: [n_0 x n_1],
+// net's W_1 itself or a momentum velocity shaped as it.
 template <typename T>
-void input_update(NetworkT<T>& net, const SparseInput<T>& x, const T* diff1, T c, int r0, int r1) {
-  sparse_outer_update(x, diff1, c, net.W[1].data(), net.sizes[1], r0, r1);
+void input_update(const NetworkT<T>& net, const SparseInput<T>& x, const T* diff1, T c, int r0, int r1, T* W1) {
+  sparse_outer_update(x, diff1, c, W1, net.sizes[1], r0, r1);
 }
 
 }  // namespace eqprop
