@@ -109,8 +109,7 @@ double gib(double bytes) { return bytes / (1024.0 * 1024.0 * 1024.0); }
 MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double train_examples, double valid_examples,
                                int value_bytes) {
   const auto n = cfg.layer_sizes();
-  auto entries = cfg.entries();
-  entries.push_back(LayerSpec{LayerType::Dense, cfg.facts.classes, 0, 0, 1});  // the output
+  const auto entries = cfg.weight_entries();
   const auto shapes = layer_shapes(cfg.entries(), cfg.facts);
   double weights = 0, units = 0;
   for (std::size_t k = 1; k < n.size(); ++k) {

@@ -50,6 +50,8 @@ inline long long fan_in(const LayerSpec& s, const Shape& below) {
   return s.type == LayerType::Conv ? static_cast<long long>(below.c) * s.kernel * s.kernel : below.size();
 }
 inline long long weight_count(const LayerSpec& s, const Shape& below) { return fan_in(s, below) * s.size; }
+// The output layer's entry: dense, one unit per class (it is not one of the entries).
+inline LayerSpec output_entry(const DataFacts& facts) { return LayerSpec{LayerType::Dense, facts.classes, 0, 0, 1}; }
 // The spatial size of a conv entry's output before its pool: H + 2P - K + 1.
 inline int conv_out(int in, const LayerSpec& s) { return in + 2 * s.padding - s.kernel + 1; }
 

@@ -110,6 +110,12 @@ struct Config {
   std::vector<int> layer_sizes() const;
   // The hidden layers as entries: `layers`, or dense layers of `hidden`.
   std::vector<LayerSpec> entries() const { return layers.empty() ? dense_layers(hidden) : layers; }
+  // The entry of every weight layer W_1..W_L: entries() and the output's.
+  std::vector<LayerSpec> weight_entries() const {
+    std::vector<LayerSpec> e = entries();
+    e.push_back(output_entry(facts));
+    return e;
+  }
   bool convolutional() const {
     for (const LayerSpec& s : layers)
       if (s.type == LayerType::Conv) return true;

@@ -45,7 +45,7 @@ ConvNet make_conv_net(const std::vector<LayerSpec>& layers, const DataFacts& fac
   net.shapes = layer_shapes(layers, facts);
   net.specs.push_back(LayerSpec{});
   net.specs.insert(net.specs.end(), layers.begin(), layers.end());
-  net.specs.push_back(LayerSpec{LayerType::Dense, facts.classes, 0, 0, 1});
+  net.specs.push_back(output_entry(facts));
   const int L = net.L();
   net.W.assign(L + 1, {});
   net.b.assign(L + 1, {});

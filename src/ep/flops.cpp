@@ -1,7 +1,5 @@
 #include "eqprop/ep/flops.hpp"
 
-#include "eqprop/kernels/conv.hpp"
-
 namespace eqprop {
 namespace {
 // M = sum_{k=2..L} m_k: the couplings between the relaxing layers.
@@ -10,25 +8,21 @@ double upper_couplings(const Config& cfg) {
   for (std::size_t k = 2; k < cfg.layer_sizes().size(); ++k) s += coupling_macs(cfg, int(k));
   return s;
 }
-bool is_conv(const Config& cfg, int k) {
-  const auto e = cfg.entries();
-  return k <= int(e.size()) && e[k - 1].type == LayerType::Conv;
-}
+bool is_conv(const Config& cfg, int k) { return cfg.weight_entries()[k - 1].type == LayerType::Conv; }
 // The update's products of W_k: the difference of the two phases' outer products (or weight
 // gradients), and for a pooled conv layer the two convolutions that remake the pool's choices.
 double update_products(const Config& cfg, int k) {
-  const auto e = cfg.entries();
-  const bool pooled = is_conv(cfg, k) && e[k - 1].pool == 2;
+  const bool pooled = is_conv(cfg, k) && cfg.weight_entries()[k - 1].pool == 2;
   return (pooled ? 4.0 : 2.0) * coupling_macs(cfg, k);
 }
 }  // namespace
 
 double coupling_macs(const Config& cfg, int k) {
-  const auto n = cfg.layer_sizes();
-  if (!is_conv(cfg, k)) return double(n[k - 1]) * n[k];
-  const auto e = cfg.entries();
-  const ConvGeometry g = conv_geometry(layer_shapes(e, cfg.facts)[k - 1], e[k - 1]);
-  return double(g.co) * double(g.patch()) * double(g.positions());
+  // Each weight meets one input per output position (before the pool): one for a dense layer.
+  const LayerSpec s = cfg.weight_entries()[k - 1];
+  const Shape below = layer_shapes(cfg.entries(), cfg.facts)[k - 1];
+  const double positions = s.type == LayerType::Conv ? double(conv_out(below.h, s)) * conv_out(below.w, s) : 1.0;
+  return double(weight_count(s, below)) * positions;
 }
 
 double train_flops_per_sample(const Config& cfg, double input_units) {

@@ -31,7 +31,7 @@ void set_architecture(NetworkT<T>& net, const std::vector<LayerSpec>& entries, c
   net.shapes = layer_shapes(entries, facts);
   net.specs.push_back(LayerSpec{});
   net.specs.insert(net.specs.end(), entries.begin(), entries.end());
-  net.specs.push_back(LayerSpec{LayerType::Dense, facts.classes, 0, 0, 1});
+  net.specs.push_back(output_entry(facts));
 }
 
 template <typename T>
@@ -42,7 +42,7 @@ NetworkT<T> layered_network(const std::vector<LayerSpec>& entries, const DataFac
     net.shapes = layer_shapes(entries, facts);
     net.specs.push_back(LayerSpec{});
     net.specs.insert(net.specs.end(), entries.begin(), entries.end());
-    net.specs.push_back(LayerSpec{LayerType::Dense, facts.classes, 0, 0, 1});
+    net.specs.push_back(output_entry(facts));
   }
   for (const Shape& s : net.shapes) net.sizes.push_back(static_cast<int>(s.size()));
   const int L = net.layers();

@@ -89,8 +89,7 @@ void check_consistent(const std::string& path, const TrainState& s, bool particl
   }
   if (s.net.W.size() != n.size() || s.net.b.size() != n.size()) bad("wrong number of layers");
   // A conv W_k is C_k x C_{k-1} x K x K with a bias per channel (architecture.hpp).
-  auto entries = s.cfg.entries();
-  entries.push_back(LayerSpec{LayerType::Dense, s.cfg.facts.classes, 0, 0, 1});  // the output
+  const auto entries = s.cfg.weight_entries();
   const auto shapes = layer_shapes(s.cfg.entries(), s.cfg.facts);
   if (s.net.b[0].size() != std::size_t(n[0])) bad("bias 0 has the wrong size");
   for (std::size_t k = 1; k < n.size(); ++k) {
