@@ -21,10 +21,11 @@ struct Result {
   std::string output;  // stdout and stderr together
 };
 
-inline Result run(const std::string& args) {
+// `env` (optional): an env(1) prefix such as "OPENBLAS_CORETYPE=PRESCOTT" or "-u NAME".
+inline Result run(const std::string& args, const std::string& env = "") {
   const char* bin = std::getenv("EQPROP_BIN");
   REQUIRE_MESSAGE(bin != nullptr, "EQPROP_BIN is not set (run through meson test)");
-  const std::string cmd = std::string(bin) + " " + args + " 2>&1";
+  const std::string cmd = (env.empty() ? "" : "env " + env + " ") + std::string(bin) + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
   std::string out;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "eqprop/kernels/blas.hpp"
+#include "eqprop/kernels/blas_choice.hpp"
 #include "eqprop/io/dataset.hpp"
 #include "eqprop/app/run_data.hpp"
 #include "eqprop/error.hpp"
@@ -134,7 +135,7 @@ int run_bench(const Words& args, std::ostream& out, std::ostream&, const Runtime
   for (int n : cfg.layer_sizes()) out << ' ' << n;
   out << ", batch " << cfg.batch << ", chunk " << trainer.train_chunk() << ", eval-chunk " << cfg.eval_chunk
       << ", threads " << cfg.threads << ", steps " << cfg.n_free << "+" << cfg.n_nudged << " ("
-      << to_string(cfg.nudging) << ")\n";
+      << to_string(cfg.nudging) << "), OpenBLAS " << blas_kernel_name() << " kernels\n";
   report(out, cfg, data, trainer, measure(cfg, data, trainer));
   return 0;
 }

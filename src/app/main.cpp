@@ -17,6 +17,7 @@
 #include "eqprop/app/runtime.hpp"
 
 int main(int argc, char** argv) {
+  eqprop::choose_blas_kernel(argv);
   eqprop::Runtime rt;
   try {
     rt = eqprop::make_runtime(&argc, &argv);

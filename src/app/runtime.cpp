@@ -1,15 +1,28 @@
 #include "eqprop/app/runtime.hpp"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <string>
 
 #include "eqprop/error.hpp"
 #include "eqprop/kernels/blas.hpp"
+#include "eqprop/kernels/blas_choice.hpp"
 #if EQPROP_MPI
 #include "eqprop/dist/cluster.hpp"
 #include "eqprop/dist/sharded.hpp"
 #endif
 
 namespace eqprop {
+
+void choose_blas_kernel(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user's choice, or ours after the re-exec
+  const std::string better = better_coretype(blas_kernel_name(), cpu_features());
+  if (better.empty()) return;
+  if (setenv("OPENBLAS_CORETYPE", better.c_str(), 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  unsetenv("OPENBLAS_CORETYPE");  // no re-exec (no /proc?): go on with OpenBLAS's own choice
+}
 
 Runtime make_runtime(int* argc, char*** argv) {
   Runtime rt;

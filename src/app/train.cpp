@@ -7,6 +7,7 @@
 
 #include "eqprop/io/checkpoint.hpp"
 #include "eqprop/io/dataset.hpp"
+#include "eqprop/kernels/blas_choice.hpp"
 #include "eqprop/app/run_data.hpp"
 #include "eqprop/io/metrics.hpp"
 #include "eqprop/engine/trainer.hpp"
@@ -75,7 +76,7 @@ void print_start(std::ostream& out, const Config& cfg, int ranks) {
   if (ranks > 1) out << "# ranks " << ranks << ", ";
   else out << "# ";
   out << "threads " << cfg.threads << (ranks > 1 ? " per rank" : "") << ", chunk " << cfg.train_chunk()
-      << " (training), " << cfg.eval_chunk << " (evaluation)\n";
+      << " (training), " << cfg.eval_chunk << " (evaluation), OpenBLAS " << blas_kernel_name() << " kernels\n";
 }
 
 void print_exchange(std::ostream& out, const Config& cfg, int ranks, long bytes) {

@@ -18,6 +18,15 @@ struct Runtime {
   std::function<std::unique_ptr<Distribution>()> distribution;
 };
 
+// OpenBLAS's kernels: when OpenBLAS fell back to generic ones on a CPU with the features of
+// better ones (kernels/blas_choice.hpp), sets OPENBLAS_CORETYPE and re-executes this program
+// with the same arguments, since OpenBLAS reads the variable only when it loads. It returns
+// when nothing is to change: OPENBLAS_CORETYPE already set (a user's choice is kept, e.g.
+// PRESCOTT to repeat an older run's bits), a known model, or the re-exec failed. Called first
+// in main() and in the tests' main(), before any thread or MPI_Init, so every process of a
+// run and every test uses the same kernels (their sums round differently).
+void choose_blas_kernel(char** argv);
+
 // The MPI build: the ranks of mpirun (MPI_Init). Without MPI: one process, but a launch by
 // mpirun with more than one rank is refused (InputError), since every rank would then train
 // the whole run alone and write the same files.
