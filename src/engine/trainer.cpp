@@ -160,7 +160,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const std::vector<float>& alphas = epoch_alphas();
   parallel_for_index(blocks_.size(), [&](std::size_t i) {
     ep_update_block(st_.net, *layers_, blocks_[i], mb_.input, mb_.nudged, mb_.phase_b(st_.cfg.nudging), B, alphas, beta_diff,
-                    mb_.diff1.data(), st_.cfg.weight_decay, st_.cfg.momentum > 0.f ? &st_.velocity : nullptr,
+                    mb_.diff1.data(), workspaces_.local().update, st_.cfg.weight_decay, st_.cfg.momentum > 0.f ? &st_.velocity : nullptr,
                     st_.cfg.momentum);
   });
   const auto t_end = std::chrono::steady_clock::now();

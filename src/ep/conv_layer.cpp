@@ -63,15 +63,20 @@ void ConvLayer<T>::down_blend(const NetworkT<T>& net, int rows, const T* above, 
 
 template <typename T>
 void ConvLayer<T>::update_rows(const NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below,
-                               const T* a, const T* b_below, const T* b, T* dest) const {
+                               const T* a, const T* b_below, const T* b, T* dest, UpdateScratch<T>& s) const {
   // Channels r0..r0+m alone: a convolution with m output channels and W_k's rows of them.
   ConvGeometry g = g_;
   g.co = m;
   const T* W = net.W[k_].data() + std::size_t(r0) * g_.patch();
   const std::size_t plane = g_.out_size() / g_.co;  // pooled positions per channel
-  std::vector<T> z(std::size_t(B) * g.conv_size()), top(std::size_t(B) * m * plane), col(g.patch() * g.positions());
-  std::vector<T> ga(z.size()), gb(z.size());  // each phase's output gradient of the convolution
-  std::vector<std::int32_t> arg(top.size());
+  std::vector<T>&z = s.z, &top = s.top, &col = s.col, &ga = s.ga, &gb = s.gb;
+  std::vector<std::int32_t>& arg = s.arg;
+  z.resize(std::size_t(B) * g.conv_size());
+  top.resize(std::size_t(B) * m * plane);
+  col.resize(g.patch() * g.positions());
+  ga.resize(z.size());  // each phase's output gradient of the convolution
+  gb.resize(z.size());
+  arg.resize(top.size());
   // Both phases' choices from the weights before the update.
   for (const auto& [below, states, grad] : {std::make_tuple(a_below, a, &ga), std::make_tuple(b_below, b, &gb)}) {
     for (int r = 0; r < B; ++r)  // this block's channels of every example

@@ -43,7 +43,7 @@ void DenseLayer<T>::down_blend(const NetworkT<T>& net, int rows, const T* above,
 
 template <typename T>
 void DenseLayer<T>::update_rows(const NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below,
-                                const T* a, const T* b_below, const T* b, T* W) const {
+                                const T* a, const T* b_below, const T* b, T* W, UpdateScratch<T>&) const {
   // Rows r0..r0+m of W ([m x n] of [n_below x n]) are columns r0..r0+m of the [B x n_below]
   // pre-synaptic states.
   const int n = net.sizes[k_], n_below = net.sizes[k_ - 1];

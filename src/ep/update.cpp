@@ -39,7 +39,7 @@ std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes, const std:
 template <typename T>
 void ep_update_block(NetworkT<T>& net, const Layers<T>& layers, const UpdateBlock& blk, const SparseInput<T>& x, const LayerStates<T>& a,
                      const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff, const T* diff1,
-                     T weight_decay, NetworkT<T>* velocity, T momentum) {
+                     UpdateScratch<T>& s, T weight_decay, NetworkT<T>* velocity, T momentum) {
   const int k = blk.k, n_post = net.sizes[k];
   const T alpha = alphas[k - 1];
   // Plain SGD adds alpha dW to W itself; with momentum, dW goes to the velocity V (V = mu V + dW)
@@ -76,9 +76,10 @@ void ep_update_block(NetworkT<T>& net, const Layers<T>& layers, const UpdateBloc
   const T keep = sgd ? T(1) - alpha * weight_decay : momentum;
   if (k == 1 && net.conv(1)) {
     // The input is the same in both phases; the kind needs it dense.
-    std::vector<T> xd(std::size_t(B) * net.sizes[0]);
+    std::vector<T>& xd = s.dense_input;
+    xd.resize(std::size_t(B) * net.sizes[0]);
     x.dense_rows(0, B, xd.data());
-    layers[1].update_rows(net, blk.r0, blk.m, B, c, keep, xd.data(), a.h[1].data(), xd.data(), b.h[1].data(), D);
+    layers[1].update_rows(net, blk.r0, blk.m, B, c, keep, xd.data(), a.h[1].data(), xd.data(), b.h[1].data(), D, s);
   } else if (k == 1) {
     // Every row shrinks, including the rows the sparse update does not touch.
     if (keep != T(1))
@@ -87,7 +88,7 @@ void ep_update_block(NetworkT<T>& net, const Layers<T>& layers, const UpdateBloc
     input_update(net, x, diff1, c, blk.r0, blk.r0 + blk.m, sgd ? net.W[1].data() : velocity->W[1].data());
   } else {
     layers[k].update_rows(net, blk.r0, blk.m, B, c, keep, a.h[k - 1].data(), a.h[k].data(), b.h[k - 1].data(),
-                          b.h[k].data(), D);
+                          b.h[k].data(), D, s);
   }
   if (!sgd) {
     // SGD with momentum and L2 decay, as PyTorch's (with V = -its buffer): V -= lambda W, W += alpha V.
@@ -103,16 +104,17 @@ void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const S
                const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
                const T* diff1, T weight_decay, NetworkT<T>* velocity, T momentum) {
   const Layers<T> layers(net, /*fast=*/false);
+  UpdateScratch<T> s;
   for (const UpdateBlock& blk : blocks)
-    ep_update_block(net, layers, blk, x, a, b, B, alphas, beta_diff, diff1, weight_decay, velocity, momentum);
+    ep_update_block(net, layers, blk, x, a, b, B, alphas, beta_diff, diff1, s, weight_decay, velocity, momentum);
 }
 
 template void ep_update_block(NetworkT<float>&, const Layers<float>&, const UpdateBlock&, const SparseInput<float>&,
                               const LayerStates<float>&, const LayerStates<float>&, int, const std::vector<float>&,
-                              float, const float*, float, NetworkT<float>*, float);
+                              float, const float*, UpdateScratch<float>&, float, NetworkT<float>*, float);
 template void ep_update_block(NetworkT<double>&, const Layers<double>&, const UpdateBlock&, const SparseInput<double>&,
                               const LayerStates<double>&, const LayerStates<double>&, int, const std::vector<double>&,
-                              double, const double*, double, NetworkT<double>*, double);
+                              double, const double*, UpdateScratch<double>&, double, NetworkT<double>*, double);
 template void ep_update(NetworkT<float>&, const std::vector<UpdateBlock>&, const SparseInput<float>&,
                         const LayerStates<float>&, const LayerStates<float>&, int, const std::vector<float>&, float,
                         const float*, float, NetworkT<float>*, float);

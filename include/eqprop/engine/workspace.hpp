@@ -16,6 +16,7 @@ struct Workspace {
   std::vector<float> scratch;    // [cap x max n_k]: energy terms
   std::vector<KindScratch<float>> kinds;  // per layer: the layer kinds' buffers (made at the first relaxation)
   std::vector<float> dense_input;         // [cap x n_0]: a conv layer 1's input with its zeros
+  UpdateScratch<float> update;            // the reducer's tasks run on this thread
   Workspace() = default;
   Workspace(const std::vector<int>& sizes, int cap);
 };

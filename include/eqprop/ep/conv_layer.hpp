@@ -23,7 +23,7 @@ class ConvLayer : public LayerKind<T> {
   // Rows are output channels: W_k's [m x C_{k-1} K K] block of channels r0..r0+m; the pool's
   // choices of each phase are made again from its own states.
   void update_rows(const NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below, const T* a,
-                   const T* b_below, const T* b, T* dest) const override;
+                   const T* b_below, const T* b, T* dest, UpdateScratch<T>& s) const override;
   const ConvGeometry& geometry() const { return g_; }
 
  private:

@@ -19,7 +19,7 @@ class DenseLayer : public LayerKind<T> {
   void down_blend(const NetworkT<T>& net, int rows, const T* above, const T* drive, const T* h, T keep, T eps,
                   T* d, KindScratch<T>& s) const override;
   void update_rows(const NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below, const T* a,
-                   const T* b_below, const T* b, T* dest) const override;
+                   const T* b_below, const T* b, T* dest, UpdateScratch<T>& s) const override;
 
  private:
   bool narrow_active() const { return narrow_ && top_.active(); }

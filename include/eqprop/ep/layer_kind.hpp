@@ -26,6 +26,16 @@ struct KindScratch {
   std::vector<T> col;             // im2col patches of one example
 };
 
+// The buffers of one update task: a conv kind's choices, its channels' states and output
+// gradients, and a conv layer 1's input made dense. Each thread of the reducer owns one
+// (engine Workspace); resize keeps capacity, so after the first minibatch the update
+// allocates nothing.
+template <typename T>
+struct UpdateScratch {
+  std::vector<T> z, top, col, ga, gb, dense_input;
+  std::vector<std::int32_t> arg;
+};
+
 template <typename T>
 class LayerKind {
  public:
@@ -60,7 +70,7 @@ class LayerKind {
   // (dense: rows are input units; conv: output channels, D = keep D + c (dPhi/dW(a) - dPhi/dW(b)),
   // the pool's choices made with net's W_k before dest changes).
   virtual void update_rows(const NetworkT<T>& net, int r0, int m, int B, T c, T keep, const T* a_below, const T* a,
-                           const T* b_below, const T* b, T* dest) const = 0;
+                           const T* b_below, const T* b, T* dest, UpdateScratch<T>& s) const = 0;
 };
 
 // The kinds of a network's layers, [1..L] (index 0 unused), made by the registry.

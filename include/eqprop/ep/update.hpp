@@ -36,12 +36,13 @@ std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes, const std:
 // With a velocity V (shaped as net; momentum mu), SGD with momentum as PyTorch's: the same
 // difference dW goes to V = mu V + dW - lambda W (biases: V = mu V + db) and then W += alpha_k V.
 // This is the update of one block, through its layer's kind (layers: refreshed or not, the
-// update reads only W); ep_update() applies every block in order.
+// update reads only W) and in the buffers of `scratch` (the calling thread's); ep_update()
+// applies every block in order.
 template <typename T>
 void ep_update_block(NetworkT<T>& net, const Layers<T>& layers, const UpdateBlock& block, const SparseInput<T>& x /*B rows*/,
                      const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas,
-                     T beta_diff, const T* diff1, T weight_decay = T(0), NetworkT<T>* velocity = nullptr,
-                     T momentum = T(0));
+                     T beta_diff, const T* diff1, UpdateScratch<T>& scratch, T weight_decay = T(0),
+                     NetworkT<T>* velocity = nullptr, T momentum = T(0));
 template <typename T>
 void ep_update(NetworkT<T>& net, const std::vector<UpdateBlock>& blocks, const SparseInput<T>& x /*B rows*/,
                const LayerStates<T>& a, const LayerStates<T>& b, int B, const std::vector<T>& alphas, T beta_diff,
