@@ -109,6 +109,7 @@ TEST_CASE("conv kernels match the plain loops: forward, transpose, weight gradie
       {{3, 9, 7}, {eqprop::LayerType::Conv, 5, 3, 2, 2}},  // odd sizes: the pool drops a row and a column
       {{4, 5, 5}, {eqprop::LayerType::Conv, 3, 5, 4, 1}},  // padding K-1, no pool
       {{2, 4, 4}, {eqprop::LayerType::Conv, 3, 1, 0, 1}},  // 1x1 kernel
+      {{3, 7, 10}, {eqprop::LayerType::Conv, 4, 3, 0, 2}},  // no padding, several channels, H != W
   };
   for (const auto& [in, s] : cases) {
     check<double>(in, s, 1e-12);

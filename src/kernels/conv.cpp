@@ -24,6 +24,22 @@ ConvGeometry conv_geometry(const Shape& in, const LayerSpec& spec) {
 template <typename T>
 void im2col(const ConvGeometry& g, const T* in, T* col) {
   // Row (c, ky, kx) of col holds in[c][y + ky - pad][x + kx - pad] for every output (y, x).
+  if (g.pad == 0) {
+    // No padding: every row of a patch row is a plain copy. The rows are short (8 floats in
+    // conv-mnist's second layer), so the bounds arithmetic of the general loop below cost
+    // as much as the copies; this loop has none.
+    T* out = col;
+    for (int c = 0; c < g.ci; ++c)
+      for (int ky = 0; ky < g.k; ++ky) {
+        const T* plane = in + (std::size_t(c) * g.h + ky) * g.w;
+        for (int kx = 0; kx < g.k; ++kx) {
+          const T* src = plane + kx;
+          for (int y = 0; y < g.ho; ++y, out += g.wo, src += g.w)
+            for (int x = 0; x < g.wo; ++x) out[x] = src[x];
+        }
+      }
+    return;
+  }
   for (int c = 0; c < g.ci; ++c)
     for (int ky = 0; ky < g.k; ++ky)
       for (int kx = 0; kx < g.k; ++kx) {
@@ -47,6 +63,23 @@ void im2col(const ConvGeometry& g, const T* in, T* col) {
 
 template <typename T>
 void col2im_add(const ConvGeometry& g, const T* col, T* in) {
+  if (g.pad == 0) {
+    // As im2col's fast path (1.8x faster than the general loop below on conv-mnist's second
+    // layer). Every input element receives its terms in the same order as there (c, ky, kx, y),
+    // so the sums keep their bits. Summing each element's terms in a register instead measured
+    // slower: the inner trip counts vary along the row.
+    const T* src = col;
+    for (int c = 0; c < g.ci; ++c)
+      for (int ky = 0; ky < g.k; ++ky) {
+        T* plane = in + (std::size_t(c) * g.h + ky) * g.w;
+        for (int kx = 0; kx < g.k; ++kx) {
+          T* dst = plane + kx;
+          for (int y = 0; y < g.ho; ++y, src += g.wo, dst += g.w)
+            for (int x = 0; x < g.wo; ++x) dst[x] += src[x];
+        }
+      }
+    return;
+  }
   for (int c = 0; c < g.ci; ++c)
     for (int ky = 0; ky < g.k; ++ky)
       for (int kx = 0; kx < g.k; ++kx) {
@@ -109,16 +142,24 @@ void max_pool2(int rows, int c, int h, int w, const T* z, T* out, std::int32_t* 
   for (int r = 0; r < rows; ++r) {
     const T* zr = z + r * zs;
     for (int ch = 0; ch < c; ++ch)
-      for (int y = 0; y < ho; ++y)
+      for (int y = 0; y < ho; ++y) {
+        const int row = (ch * h + 2 * y) * w;  // the window's top row; the bottom one is row + w
+        const T* top = zr + row;
+        const T* bottom = top + w;
+        const std::size_t o0 = r * os + (std::size_t(ch) * ho + y) * wo;
         for (int x = 0; x < wo; ++x) {
-          const int i00 = (ch * h + 2 * y) * w + 2 * x;
-          int best = i00;
-          for (const int i : {i00 + 1, i00 + w, i00 + w + 1})
-            if (zr[i] > zr[best]) best = i;  // strictly greater: the first maximum in row-major order
-          const std::size_t o = r * os + (std::size_t(ch) * ho + y) * wo + x;
-          if (out) out[o] = add ? out[o] + zr[best] : zr[best];
+          // Strictly greater: the first maximum in row-major order.
+          const int i = 2 * x;
+          T m = top[i];
+          int best = row + i;
+          if (top[i + 1] > m) m = top[i + 1], best = row + i + 1;
+          if (bottom[i] > m) m = bottom[i], best = row + w + i;
+          if (bottom[i + 1] > m) m = bottom[i + 1], best = row + w + i + 1;
+          const std::size_t o = o0 + x;
+          if (out) out[o] = add ? out[o] + m : m;
           arg[o] = best;
         }
+      }
   }
 }
 
