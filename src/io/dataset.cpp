@@ -13,11 +13,17 @@ namespace {
 
 constexpr int kMnistValid = 10000;  // the paper's validation split: the last 10,000 of 60,000
 
+// Where examples came from, for messages: "data file 'PATH'", or an in-memory array's own
+// description ("array ...", see array_splits()).
+std::string source(const std::string& file) {
+  return file.rfind("array ", 0) == 0 ? file : "data file '" + file + "'";
+}
+
 void check_labels(const Dataset& d, int classes, const char* why) {
   for (int i = 0; i < d.count; ++i) {
     if (d.y[i] < 0 || d.y[i] >= classes) {
       std::ostringstream os;
-      os << "data file '" << d.label_file << "': label " << d.y[i] << " at index " << i << " is outside 0-" << classes - 1
+      os << source(d.label_file) << ": label " << d.y[i] << " at index " << i << " is outside 0-" << classes - 1
          << why;
       throw DataError(os.str());
     }
@@ -26,7 +32,7 @@ void check_labels(const Dataset& d, int classes, const char* why) {
 
 void check_same_shape(const Dataset& a, const Dataset& b) {
   if (a.channels == b.channels && a.height == b.height && a.width == b.width && a.floats == b.floats) return;
-  throw DataError("data files '" + a.file + "' and '" + b.file + "': the " + a.name + " images are " +
+  throw DataError(source(a.file) + " and " + source(b.file) + ": the " + a.name + " images are " +
                   a.shape_text() + (a.floats ? " float32" : " uint8") + ", the " + b.name + " images " +
                   b.shape_text() + (b.floats ? " float32" : " uint8"));
 }
@@ -37,11 +43,12 @@ void channel_statistics(const Dataset& d, DataFacts& f) {
   const int plane = d.height * d.width, n = d.inputs();
   f.mean.assign(d.channels, 0.f);
   f.stddev.assign(d.channels, 1.f);
+  (void)n;
   for (int c = 0; c < d.channels; ++c) {
     double s = 0, s2 = 0;
     for (int i = 0; i < d.count; ++i) {
       for (int u = c * plane; u < (c + 1) * plane; ++u) {
-        const double v = d.floats ? double(d.xf[std::size_t(i) * n + u]) : double(pixel_value(d.x[std::size_t(i) * n + u]));
+        const double v = d.floats ? double(d.float_row(i)[u]) : double(pixel_value(d.row(i)[u]));
         s += v;
         s2 += v * v;
       }
@@ -82,8 +89,8 @@ Dataset Dataset::slice(const std::string& split, int first, int n) const {
   d.width = width;
   d.floats = floats;
   const std::size_t w = inputs();
-  if (floats) d.xf.assign(xf.begin() + std::ptrdiff_t(first * w), xf.begin() + std::ptrdiff_t((first + n) * w));
-  else d.x.assign(x.begin() + std::ptrdiff_t(first * w), x.begin() + std::ptrdiff_t((first + n) * w));
+  if (n > 0 && floats) d.xf.assign(float_row(first), float_row(first) + std::size_t(n) * w);
+  else if (n > 0) d.x.assign(row(first), row(first) + std::size_t(n) * w);
   d.y.assign(y.begin() + first, y.begin() + first + n);
   return d;
 }
@@ -169,6 +176,50 @@ Splits load_splits(const std::string& dir, int train_samples, int valid_samples,
 void check_same_data(const DataFacts& run, const DataFacts& data, const std::string& where) {
   if (run.same_shape(data)) return;
   throw ConfigError(where + ": the run was trained on examples of " + run.text() + ", the data given has " + data.text());
+}
+
+namespace {
+
+void check_array(const Dataset& d, int classes) {
+  check_labels(d, classes, "");
+  if (!d.floats) return;
+  const std::size_t n = std::size_t(d.inputs());
+  for (int i = 0; i < d.count; ++i) {
+    const float* r = d.float_row(i);
+    for (std::size_t u = 0; u < n; ++u) {
+      if (!std::isfinite(r[u])) {
+        throw DataError(d.file + ": image " + std::to_string(i) + " holds " + (std::isnan(r[u]) ? "NaN" : "an infinity") +
+                        " at value " + std::to_string(u) + "; images must be finite");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+DataFacts array_splits(const Config& cfg, Dataset& train, Dataset& valid, int classes) {
+  check_same_shape(train, valid);
+  check_array(train, classes);
+  check_array(valid, classes);
+  DataFacts f;
+  f.channels = train.channels;
+  f.height = train.height;
+  f.width = train.width;
+  f.classes = classes;
+  cfg.validate_data(f, train.count + valid.count, valid.count);
+  if (cfg.train_samples > 0) train.count = cfg.train_samples;
+  if (cfg.valid_samples > 0) valid.count = cfg.valid_samples;
+  train.y.resize(train.count);
+  valid.y.resize(valid.count);
+  if (cfg.normalize == Normalize::MeanStd) channel_statistics(train, f);
+  return f;
+}
+
+void check_array_split(const DataFacts& run, const Dataset& d) {
+  check_array(d, run.classes);
+  if (d.channels == run.channels && d.height == run.height && d.width == run.width) return;
+  throw DataError(d.file + ": images of " + d.shape_text() + ", the run was trained on " +
+                  std::to_string(run.channels) + "x" + std::to_string(run.height) + "x" + std::to_string(run.width));
 }
 
 }  // namespace eqprop

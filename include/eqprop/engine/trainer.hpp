@@ -53,6 +53,12 @@ class Trainer {
   // the validation particles, and the figures reach every process.
   StateStats evaluate(const Dataset& data, int steps, Particles* particles);
 
+  // The states of every layer for the examples of `data`, in one process: the free phase of
+  // `steps` from zero states and, with beta != 0, then the nudged phase of `nudged_steps` at
+  // beta toward data's labels from the free state (as training's). out: [count x n_k] per layer
+  // (h[0] unused). The figures are the free phase's.
+  StateStats relax_states(const Dataset& data, int steps, float beta, int nudged_steps, Particles& out);
+
   // Calls f with the whole state (across processes: with every particle, on rank 0 only).
   void with_full_state(const std::function<void(const TrainState&)>& f) const { dist_->with_full_state(st_, f); }
   long exchange_bytes() const { return dist_->exchange_bytes(); }
@@ -63,6 +69,10 @@ class Trainer {
 
   const TrainState& state() const { return st_; }
   const Network& network() const { return st_.net; }
+  // The weights and biases to be set in place (the Python package's setters), shapes kept.
+  Network& parameters() { return st_.net; }
+  // The thread count: not a training parameter, results do not depend on it.
+  void set_threads(int threads) { st_.cfg.threads = threads; }
   int train_chunk() const { return st_.cfg.train_chunk(); }
   int samples_per_epoch() const { return (train_.count / st_.cfg.batch) * st_.cfg.batch; }
   // Nonzero inputs and samples over the minibatches trained by this object: the input units

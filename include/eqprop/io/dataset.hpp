@@ -23,10 +23,15 @@ struct Dataset {
   std::vector<std::uint8_t> x;   // [count x inputs()], channel-major, the bytes as stored (value: b / 255)
   std::vector<float> xf;         // [count x inputs()], float32 images
   std::vector<Label> y;          // [count], 0..classes-1
+  // A view of images another owner keeps alive for the Dataset's whole life (the Python
+  // package's NumPy arrays, used without a copy): when set, rows come from here and x / xf
+  // stay empty.
+  const std::uint8_t* x_view = nullptr;
+  const float* xf_view = nullptr;
 
   int inputs() const { return channels * height * width; }
-  const std::uint8_t* row(int i) const { return x.data() + std::size_t(i) * inputs(); }
-  const float* float_row(int i) const { return xf.data() + std::size_t(i) * inputs(); }
+  const std::uint8_t* row(int i) const { return (x_view ? x_view : x.data()) + std::size_t(i) * inputs(); }
+  const float* float_row(int i) const { return (xf_view ? xf_view : xf.data()) + std::size_t(i) * inputs(); }
   // "3x32x32"
   std::string shape_text() const;
   // The rows [first, first + n) as a split named `split`.
@@ -50,5 +55,16 @@ Splits load_splits(const std::string& dir, int train_samples, int valid_samples,
 // A resumed run (or eval) on `data`: throws ConfigError naming both shapes when the data's
 // shape or class count differs from the run's, else gives the run's facts (its normalisation).
 void check_same_data(const DataFacts& run, const DataFacts& data, const std::string& where);
+
+// An in-memory data set (the Python package's arrays) as a run's training and validation
+// splits, checked as load_splits() checks files: the images finite, labels in 0..classes-1
+// (DataError naming the array), valid of train's shape, the configuration's data-dependent
+// keys (ConfigError naming the key). train-samples and valid-samples keep the first rows.
+// Returns the run's facts: shape, classes and, with normalize = mean-std, the training split's
+// per-channel statistics.
+DataFacts array_splits(const Config& cfg, Dataset& train, Dataset& valid, int classes);
+// The same checks for another split of a run (evaluation, relaxation): finite images, labels
+// in range, the run's shape.
+void check_array_split(const DataFacts& run, const Dataset& d);
 
 }  // namespace eqprop
