@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include "eqprop/error.hpp"
@@ -85,6 +87,8 @@ void Config::validate() const {
   writable("resume", resume);
   require(checkpoint_every >= 0, "checkpoint-every", checkpoint_every, "a count >= 0");
   require(max_minibatches >= 0, "max-minibatches", max_minibatches, "a count >= 0");
+  require(patience >= 0, "patience", patience, "a count of epochs >= 0 (0: never stop early)");
+  require(keep_best.empty() || keep_best != checkpoint, "keep-best", "'" + keep_best + "'", "a path other than the checkpoint's");
   require(checkpoint_every == 0 || !checkpoint.empty(), "checkpoint-every", checkpoint_every,
           "0 unless --checkpoint names a file");
 }
@@ -100,6 +104,9 @@ void Config::validate_data(const DataFacts& f, int train_available, int valid_av
   require(max_shift < f.height && max_shift < f.width, "max-shift", max_shift,
           ("a shift smaller than the images' " + std::to_string(f.height) + "x" + std::to_string(f.width)).c_str());
   if (!layers.empty()) layer_shapes(layers, f);  // throws naming the entry that does not fit
+  const int n_valid = valid_samples == 0 ? valid_available : valid_samples;
+  require(keep_best.empty() || n_valid > 0, "keep-best", "'" + keep_best + "'", "a run with a validation split (this one has none)");
+  require(patience == 0 || n_valid > 0, "patience", patience, "0 in a run without a validation split");
 }
 
 namespace {
@@ -132,12 +139,65 @@ std::string describe(const MemoryEstimate& m) {
   return os.str();
 }
 
+namespace {
+
+// A limit file's value in bytes; "max" (v2) or a missing or unreadable file: none (0).
+double limit_in(const std::string& path) {
+  std::ifstream in(path);
+  std::string text;
+  if (!(in >> text) || text == "max") return 0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  return end && *end == '\0' && v > 0 ? v : 0;
+}
+
+}  // namespace
+
+MemoryLimit memory_limit(const std::string& cgroup_root) {
+  MemoryLimit lim;
+  lim.bytes = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  lim.source = "physical memory";
+  std::string root = cgroup_root;
+  if (root.empty()) {
+    const char* env = std::getenv("EQPROP_CGROUP_ROOT");
+    root = env && *env ? env : "/sys/fs/cgroup";
+  }
+  // /proc/self/cgroup: "0::/PATH" (v2) and "N:...memory...:/PATH" (v1); the fake tree of the
+  // tests holds its own copy as ROOT/self-cgroup.
+  std::ifstream self(cgroup_root.empty() && !std::getenv("EQPROP_CGROUP_ROOT") ? "/proc/self/cgroup" : root + "/self-cgroup");
+  for (std::string line; std::getline(self, line);) {
+    const auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1);
+    std::string path = line.substr(b + 1);
+    std::string dir, file;
+    if (line.compare(0, a, "0") == 0 && controllers.empty()) {
+      dir = root, file = "memory.max";  // v2 (unified)
+    } else if (("," + controllers + ",").find(",memory,") != std::string::npos) {
+      dir = root + "/memory", file = "memory.limit_in_bytes";  // v1
+    } else {
+      continue;
+    }
+    // The cgroup and each ancestor up to the root: the lowest limit applies.
+    while (true) {
+      const std::string f = dir + (path == "/" ? "" : path) + "/" + file;
+      const double v = limit_in(f);
+      if (v > 0 && v < lim.bytes) lim = {v, "the cgroup limit " + f};
+      if (path.empty() || path == "/") break;
+      const auto slash = path.rfind('/');
+      path = slash == 0 ? "/" : path.substr(0, slash);
+    }
+  }
+  return lim;
+}
+
 void check_memory(const MemoryEstimate& m) {
-  const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
-  if (have <= 0 || m.total() <= have) return;
+  const MemoryLimit have = memory_limit();
+  if (have.bytes <= 0 || m.total() <= have.bytes) return;
   std::ostringstream os;
   os.precision(3);
-  os << "config key 'hidden': the run needs " << describe(m) << ", this machine has " << gib(have) << " GiB";
+  os << "config key 'hidden': the run needs " << describe(m) << ", this process may use " << gib(have.bytes) << " GiB ("
+     << have.source << ")";
   throw ConfigError(os.str());
 }
 

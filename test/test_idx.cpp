@@ -96,11 +96,11 @@ TEST_CASE("malformed files are refused with a message naming the file and the pr
   }
 }
 
-TEST_CASE("missing files and folders are refused with a hint") {
+TEST_CASE("missing files and folders are refused, an MNIST folder with the hint to fetch it") {
   test::TempDir dir;
-  CHECK(contains(data_error([&] { eqprop::read_idx_images(dir.file("nope")); }), "fetch_mnist"));
+  CHECK(contains(data_error([&] { eqprop::read_idx_images(dir.file("nope")); }), "no such file"));
   CHECK(contains(data_error([&] { eqprop::read_idx_images(dir.path().string()); }), "not a regular file"));
-  CHECK(contains(data_error([&] { eqprop::load_splits(dir.file("nope"), 0, 0); }), "no such file"));
+  CHECK(contains(data_error([&] { eqprop::load_splits(dir.file("nope"), 0, 0); }), "no such file (hint: run tools/fetch_mnist.sh"));
 }
 
 TEST_CASE("image/label pairs must agree; mnist needs 28x28, idx takes any shape") {

@@ -96,6 +96,9 @@ struct Config {
   int checkpoint_every = 0;             // also every N minibatches (0: only at epoch ends)
   bool checkpoint_particles = true;     // false: model-only checkpoints (particles restart at 0)
   std::string resume;                   // continue from this checkpoint ("" = a fresh run)
+  std::string keep_best;                // a checkpoint of the epoch with the lowest validation error ("" = none)
+  int patience = 0;                     // stop when validation has not improved for N epochs (0: never)
+  bool diagnostics = false;             // a line per epoch: shares of saturated units, dead output units
   int max_minibatches = 0;              // stop (and checkpoint) after N minibatches (0: no limit)
   bool progress = true;                 // progress line on stderr during an epoch
 
@@ -142,8 +145,19 @@ struct MemoryEstimate {
 MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double train_examples, double valid_examples,
                                int value_bytes);
 std::string describe(const MemoryEstimate& m);  // "2.1 GiB (data 1.1, weights ..., particles ...)"
-// Throws ConfigError with the estimate and its parts when it exceeds the machine's physical memory.
+// Throws ConfigError with the estimate and its parts when it exceeds memory_limit(), naming it.
 void check_memory(const MemoryEstimate& m);
+
+// The memory this process may use: the lower of the machine's physical memory and the limit
+// of its cgroup (v2 memory.max, v1 memory.limit_in_bytes, of its cgroup and every ancestor,
+// as containers and Slurm jobs set them), and which of the two it is ("physical memory", or
+// the limit file's path). cgroup_root: where the cgroup file systems are mounted
+// (/sys/fs/cgroup; the tests point it at a fake tree through EQPROP_CGROUP_ROOT).
+struct MemoryLimit {
+  double bytes = 0;
+  std::string source;
+};
+MemoryLimit memory_limit(const std::string& cgroup_root = "");
 
 std::string to_string(Nudging n);
 std::string to_string(BetaSign s);

@@ -134,6 +134,9 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("checkpoint-every", val(&r.cfg.checkpoint_every, d.checkpoint_every), "also checkpoint every N minibatches (0: epoch ends only)")
     ("checkpoint-particles", val(&r.cfg.checkpoint_particles, d.checkpoint_particles), "false: model-only checkpoints (particles restart from zero on resume)")
     ("resume", val(&r.cfg.resume, d.resume), "continue the run saved in this checkpoint; its configuration is the base that the config file and command line override")
+    ("keep-best", val(&r.cfg.keep_best, d.keep_best), "also write the state at the end of the epoch with the lowest validation error so far here (atomically; needs a validation split)")
+    ("patience", val(&r.cfg.patience, d.patience), "stop when the validation error has not fallen below its best for N epochs, then test (0: never; needs a validation split)")
+    ("diagnostics", val(&r.cfg.diagnostics, d.diagnostics), "after each epoch line, one with each layer's share of units at 0 and at 1 and the output units never active (always in --metrics; a dead output unit is always warned of)")
     ("max-minibatches", val(&r.cfg.max_minibatches, d.max_minibatches), "stop after N minibatches of this invocation, checkpoint and exit 0 (0: no limit)")
     ("progress", val(&r.cfg.progress, d.progress), "progress line on stderr during each epoch");
   // clang-format on
@@ -170,6 +173,8 @@ po::options_description eval_options(EvalArgs& a) {
     ("threads", val(&a.threads, a.threads), "worker threads (default: all this process may use)")
     ("steps", val(&a.steps, a.steps), "free-phase steps (0: n-free from particles, test-steps from zero)")
     ("from-zero", val(&a.from_zero, a.from_zero), "start from zero states even where particles were saved")
+    ("per-class", po::bool_switch(&a.per_class), "also the error of every class and the confusion matrix (rows: true class, columns: predicted)")
+    ("json", po::bool_switch(&a.json), "print one JSON object (the figures, and with --per-class per_class and confusion) instead of text")
     ("relax", val(&a.relax, a.relax), "sync or alternating (default: the run's)")
     ("tol", val(&a.tol, a.tol), "stop the free phase after the first step or sweep whose largest state change is below this (default: the run's; 0: all steps)");
   // clang-format on
@@ -192,6 +197,9 @@ po::options_description file_options(FileArgs& a, Command cmd) {
   po::options_description opts(cmd == Command::Info ? "eqprop info options" : "eqprop export options");
   opts.add_options()("help,h", "print this help and exit")(
       "checkpoint", val(&a.checkpoint, a.checkpoint), "the checkpoint file (or give it as the first word)");
+  if (cmd == Command::Info) {
+    opts.add_options()("json", po::bool_switch(&a.json), "print one JSON object (progress, data, configuration, tensors, curves) instead of text");
+  }
   if (cmd == Command::Export) {
     opts.add_options()("npz", val(&a.npz, a.npz), "the .npz file to write")(
         "particles", val(&a.particles, a.particles),

@@ -1,6 +1,10 @@
 // The `eval` command: a saved model's error, energy and cost on one split.
+#include <algorithm>
 #include <chrono>
+#include <iomanip>
 #include <ostream>
+
+#include <nlohmann/json.hpp>
 
 #include "eqprop/error.hpp"
 #include "eqprop/io/checkpoint.hpp"
@@ -34,10 +38,47 @@ int run_eval(const Words& args, std::ostream& out, std::ostream&, const Runtime&
   const int steps = a.steps > 0 ? a.steps : from_particles ? st.cfg.n_free : st.cfg.test_steps;
   const RelaxScheme st_relax = st.cfg.relax;
   const float st_tol = st.cfg.tol;
+  const int classes = st.cfg.facts.classes;
   Trainer trainer(std::move(st), data.train, data.valid);
   const auto t0 = std::chrono::steady_clock::now();
-  const StateStats s = trainer.evaluate(split, steps, from_particles ? &particles : nullptr);
+  std::vector<float> scores;
+  const StateStats s = trainer.evaluate(split, steps, from_particles ? &particles : nullptr, a.per_class ? &scores : nullptr);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // confusion[true][predicted], the prediction being the first largest score (as the error count).
+  std::vector<std::vector<long>> confusion(a.per_class ? classes : 0, std::vector<long>(classes, 0));
+  for (int i = 0; a.per_class && i < split.count; ++i) {
+    const float* row = scores.data() + std::size_t(i) * classes;
+    ++confusion[split.y[i]][std::max_element(row, row + classes) - row];
+  }
+  if (a.json) {
+    nlohmann::json j;
+    j["checkpoint"] = a.checkpoint;
+    j["split"] = a.split;
+    j["error"] = error_percent(s);
+    j["errors"] = s.errors;
+    j["count"] = s.count;
+    j["energy"] = mean_energy(s);
+    j["cost"] = mean_cost(s);
+    j["steps"] = steps;
+    j["steps_per_example"] = s.count > 0 ? s.free_steps / double(s.count) : 0.0;
+    j["from"] = from_particles ? "particles" : "zero";
+    j["relax"] = to_string(st_relax);
+    j["threads"] = threads;
+    j["seconds"] = secs;
+    if (a.per_class) {
+      j["confusion"] = confusion;
+      nlohmann::json per = nlohmann::json::array();
+      for (int c = 0; c < classes; ++c) {
+        long n = 0;
+        for (long v : confusion[c]) n += v;
+        const long wrong = n - confusion[c][c];
+        per.push_back({{"class", c}, {"count", n}, {"errors", wrong}, {"error", n ? 100.0 * wrong / n : 0.0}});
+      }
+      j["per_class"] = per;
+    }
+    out << j.dump() << "\n";
+    return 0;
+  }
   out << a.split << " error " << error_percent(s) << "% (" << s.errors << " of " << s.count
       << " examples), mean energy " << mean_energy(s) << ", mean cost " << mean_cost(s) << "\n"
       << "free phase of " << steps << " steps from "
@@ -46,6 +87,19 @@ int run_eval(const Words& args, std::ostream& out, std::ostream&, const Runtime&
       << threads << " threads, " << secs << " s\n"
       << "steps per example: " << (s.count > 0 ? s.free_steps / double(s.count) : 0.0) << " (" << to_string(st_relax)
       << (st_tol > 0.f ? ", tol " + std::to_string(st_tol) : std::string(", no tolerance")) << ")\n";
+  if (a.per_class) {
+    out << "\nper class (rows: true class, columns: predicted; error in percent):\n  class  examples   error";
+    for (int c = 0; c < classes; ++c) out << std::setw(6) << c;
+    out << "\n";
+    for (int c = 0; c < classes; ++c) {
+      long n = 0;
+      for (long v : confusion[c]) n += v;
+      out << std::setw(7) << c << std::setw(10) << n << std::setw(8) << std::fixed << std::setprecision(2)
+          << (n ? 100.0 * (n - confusion[c][c]) / n : 0.0);
+      for (long v : confusion[c]) out << std::setw(6) << v;
+      out << "\n";
+    }
+  }
   return 0;
 }
 

@@ -117,6 +117,7 @@ int run_train(const Words& args, std::ostream& out_all, std::ostream& err_all, c
   procs.agree([&] {
     if (!procs.root()) return;
     if (!cfg.checkpoint.empty()) check_checkpoint_writable(cfg.checkpoint);
+    if (!cfg.keep_best.empty()) check_checkpoint_writable(cfg.keep_best);
     metrics.emplace(cfg.metrics, /*append=*/resumed.has_value());
   });
   const ThreadSetup threads(cfg.threads);

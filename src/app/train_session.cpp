@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <sstream>
 
 #include "eqprop/io/checkpoint.hpp"
 
@@ -13,6 +14,20 @@ std::string progress_text(const TrainState& st) {
   std::string s = std::to_string(st.epochs_done) + " epochs done";
   if (st.in_epoch) s += ", epoch " + std::to_string(st.epochs_done + 1) + " at sample " + std::to_string(st.cursor);
   return s;
+}
+
+BestEpoch best_epoch(const std::vector<EpochStats>& curves) {
+  BestEpoch b;
+  for (const EpochStats& e : curves) {
+    if (e.valid.count == 0) continue;
+    const double err = error_percent(e.valid);
+    if (b.best_epoch == 0 || err < b.best_error) {
+      b.best_epoch = e.epoch;
+      b.best_error = err;
+    }
+  }
+  if (b.best_epoch > 0) b.since = curves.back().epoch - b.best_epoch;
+  return b;
 }
 
 TrainSession::TrainSession(const Config& cfg, const Processes& procs, Trainer& trainer, const Splits& data,
@@ -57,6 +72,32 @@ int TrainSession::stop_now(bool saved) {
   return sig ? 128 + sig : 0;
 }
 
+void TrainSession::keep_best() {
+  if (cfg_.keep_best.empty()) return;
+  const TrainState& st = trainer_.state();
+  if (st.curves.empty() || best_epoch(st.curves).best_epoch != st.curves.back().epoch) return;
+  procs_.agree([&] {
+    trainer_.check_parameters();
+    trainer_.with_full_state([&](const TrainState& s) { save_checkpoint(cfg_.keep_best, s, cfg_.checkpoint_particles); });
+  });
+}
+
+bool TrainSession::out_of_patience() {
+  if (cfg_.patience == 0) return false;
+  const BestEpoch b = best_epoch(trainer_.state().curves);
+  if (b.best_epoch == 0 || b.since < cfg_.patience) return false;
+  out_ << "# early stop after epoch " << trainer_.state().epochs_done << ": the validation error has not improved for "
+       << b.since << " epochs (patience " << cfg_.patience << "); best " << b.best_error << "% at epoch " << b.best_epoch
+       << (cfg_.keep_best.empty() ? std::string() : ", kept in " + cfg_.keep_best) << std::endl;
+  if (metrics_) {
+    std::ostringstream js;
+    js << "{\"early_stop\": {\"after_epoch\": " << trainer_.state().epochs_done << ", \"patience\": " << cfg_.patience
+       << ", \"best_epoch\": " << b.best_epoch << ", \"best_valid_error\": " << b.best_error << "}}";
+    metrics_->write(js.str());
+  }
+  return true;
+}
+
 void TrainSession::test() {
   if (!data_.has_test) {  // a data set without a test file: said, and null in the metrics
     out_ << "test error - (the data set has no test split)" << std::endl;
@@ -76,15 +117,25 @@ int TrainSession::run() {
   const bool early = cfg_.relax == RelaxScheme::Alternating || cfg_.tol > 0.f;
   const int phases = cfg_.nudging == Nudging::Symmetric ? 2 : 1;
   out_ << epoch_header(static_cast<int>(cfg_.entries().size()) + 1, early) << std::endl;
-  while (trainer_.state().epochs_done < cfg_.epochs) {
+  // A run that stopped early and is resumed stops again (its curves say so) unless the
+  // patience was raised.
+  bool stopped_early = !trainer_.state().in_epoch && out_of_patience();
+  while (!stopped_early && trainer_.state().epochs_done < cfg_.epochs) {
     const bool finished = trainer_.train_pass([&](const Trainer& t) { return after_minibatch(t); });
     if (!finished) return stop_now(false);
     progress_.clear();
     const EpochStats& s = trainer_.finish_epoch();
     out_ << epoch_line(s, data_.train.count, early ? phases : 0) << std::endl;
+    if (cfg_.diagnostics) out_ << diagnostics_line(s) << std::endl;
+    const std::string dead = dead_output_warning(s);
+    if (!dead.empty()) out_ << dead << std::endl;
     if (metrics_) metrics_->write(epoch_json(s, data_.train.count, phases));
+    // The best epoch's file first: a kill between the two writes repeats this epoch on resume,
+    // which writes it again.
+    keep_best();
     save();
     if (agreed_signal() || limit_reached_) return stop_now(true);
+    stopped_early = out_of_patience();
   }
   test();
   return agreed_signal() ? 128 + stop_signal_ : 0;

@@ -106,13 +106,13 @@ void relax_chunk(const Network& net, const Layers<float>& layers, const Config& 
 }
 
 StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, const InputCoding& code, const Config& cfg,
-                          int steps, const Dataset& data, int first, int rows, Workspace& ws) {
+                          int steps, const Dataset& data, int first, int rows, Workspace& ws, float* scores) {
   ws.input.reset(rows, data.inputs());
   for (int i = 0; i < rows; ++i) set_input_row(ws.input, i, data, first + i, code);
   input_drive(net, ws.input, 0, rows, ws.drive1.data(), ws.dense_input, &kind_scratch(net, layers, ws)[1]);
   const int done = relax_phase(net, layers, cfg, ws.drive1.data(), ws, rows, steps, 0.f, nullptr);
   StateStats s = state_stats(net, ws.input, 0, ws.drive1.data(), ws.cur, rows, data.y.data() + first, ws.scratch.data(),
-                             &layers, &ws.kinds);
+                             &layers, &ws.kinds, scores);
   s.free_steps = double(done) * rows;
   return s;
 }

@@ -255,9 +255,11 @@ EpochStats Trainer::train_epoch() {
   return finish_epoch();
 }
 
-StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particles) {
+StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particles, std::vector<float>* scores) {
   const int chunk = st_.cfg.eval_chunk;
+  const int classes = st_.net.sizes.back();
   layers_->refresh(st_.net);
+  if (scores) scores->assign(std::size_t(data.count) * classes, 0.f);
   std::vector<StateStats> parts((data.count + chunk - 1) / chunk);
   const Share mine = dist_->eval_chunks(static_cast<int>(parts.size()));
   const int base = mine.first * chunk;  // the first example of this process: particle row 0
@@ -268,7 +270,8 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
     } else {
       ws.cur.zero();
     }
-    parts[c] = evaluate_chunk(st_.net, *layers_, coding_, st_.cfg, steps, data, first, rows, ws);
+    parts[c] = evaluate_chunk(st_.net, *layers_, coding_, st_.cfg, steps, data, first, rows, ws,
+                              scores ? scores->data() + std::size_t(first) * classes : nullptr);
     if (particles) copy_rows(ws.cur, 0, *particles, first - base, rows);
   });
   dist_->gather_stats(parts);

@@ -82,7 +82,7 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
                        const LayerStates<T>& s, int rows, const Label* labels, T* scratch,
-                       const Layers<T>* layers, std::vector<KindScratch<T>>* kind_scratch) {
+                       const Layers<T>* layers, std::vector<KindScratch<T>>* kind_scratch, T* scores) {
   const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
   const Layers<T>& kinds = layers ? *layers : *plain;
   std::vector<KindScratch<T>> own = kind_scratch ? std::vector<KindScratch<T>>() : kinds.scratch(net, rows);
@@ -90,6 +90,20 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
   const int L = net.layers();
   StateStats st;
   st.count = rows;
+  const int L_dyn = net.softmax_readout ? L - 1 : L;  // the layers in the dynamics
+  st.at0.assign(L + 1, 0.0);
+  st.at1.assign(L + 1, 0.0);
+  st.units.assign(L + 1, 0.0);
+  st.active.assign(net.sizes[L], 0.0);
+  for (int k = 1; k <= L_dyn; ++k) {
+    long zeros = 0, ones = 0;
+    const std::size_t n = std::size_t(rows) * net.sizes[k];
+    const T* h = s.h[k].data();
+    for (std::size_t u = 0; u < n; ++u) zeros += h[u] == T(0), ones += h[u] == T(1);
+    st.at0[k] = double(zeros);
+    st.at1[k] = double(ones);
+    st.units[k] = double(n);
+  }
   // Layers 2..L: 1/2 |h_k|^2 - h_k . (b_k + h_{k-1} W_k); with the readout, 2..L-1, and the
   // scratch is left holding the readout's logits for the cost and the prediction.
   const bool readout = net.softmax_readout;
@@ -121,6 +135,7 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
     // Cost and prediction at the output: its states, or the readout's logits and loss.
     const int nL = net.sizes[L];
     const T* out = readout ? scratch + std::size_t(i) * nL : s.row(L, i);
+    if (scores) std::copy(out, out + nL, scores + std::size_t(i) * nL);
     int best = 0;
     for (int j = 0; j < nL; ++j) {
       if (!readout) {
@@ -128,7 +143,9 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
         st.cost += diff * diff;
       }
       if (out[j] > out[best]) best = j;
+      if (!readout && out[j] > T(0)) st.active[j] += 1;
     }
+    if (readout) st.active[best] += 1;
     if (readout) st.cost += softmax_loss(nL, out, labels[i]);
     if (best != labels[i]) ++st.errors;
   }
@@ -149,9 +166,9 @@ template void relax(const NetworkT<double>&, const double*, LayerStates<double>&
                     int, double, double, const Label*, const Layers<double>*, std::vector<KindScratch<double>>*);
 template StateStats state_stats(const NetworkT<float>&, const SparseInput<float>&, int, const float*,
                                 const LayerStates<float>&, int, const Label*, float*, const Layers<float>*,
-                                std::vector<KindScratch<float>>*);
+                                std::vector<KindScratch<float>>*, float*);
 template StateStats state_stats(const NetworkT<double>&, const SparseInput<double>&, int, const double*,
                                 const LayerStates<double>&, int, const Label*, double*,
-                                const Layers<double>*, std::vector<KindScratch<double>>*);
+                                const Layers<double>*, std::vector<KindScratch<double>>*, double*);
 
 }  // namespace eqprop

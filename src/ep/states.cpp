@@ -21,6 +21,14 @@ StateStats& StateStats::operator+=(const StateStats& o) {
   count += o.count;
   free_steps += o.free_steps;
   nudged_steps += o.nudged_steps;
+  auto add = [](std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() < b.size()) a.resize(b.size(), 0.0);
+    for (std::size_t i = 0; i < b.size(); ++i) a[i] += b[i];
+  };
+  add(at0, o.at0);
+  add(at1, o.at1);
+  add(units, o.units);
+  add(active, o.active);
   return *this;
 }
 

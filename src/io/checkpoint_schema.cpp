@@ -120,6 +120,11 @@ void serialize_config(A& ar, Config& c, Budget& b, std::uint32_t format) {
   }
   int schedule = static_cast<int>(c.lr_schedule), readout = static_cast<int>(c.readout);
   if (format >= 8) ar & c.momentum & schedule & readout;
+  if (format >= 9) {
+    str(ar, c.keep_best, b);
+    ar & c.patience;
+    flag(ar, c.diagnostics);
+  }
   if (nudging < 0 || nudging > 1 || sign < 0 || sign > 1 || dataset < 0 || dataset > 5 || label < 0 || label > 1 ||
       normalize < 0 || normalize > 1 || relax < 0 || relax > 1 || relax_nudged < 0 || relax_nudged > 1 ||
       schedule < 0 || schedule > 1 || readout < 0 || readout > 1)
@@ -146,15 +151,21 @@ void serialize_states(A& ar, LayerStates<float>& s, Budget& b) {
   vecs(ar, s.h, b);
 }
 template <class A>
-void serialize_stats(A& ar, StateStats& s, std::uint32_t format) {
+void serialize_stats(A& ar, StateStats& s, Budget& b, std::uint32_t format) {
   ar & s.energy & s.cost & s.errors & s.count;
   if (format >= 5) ar & s.free_steps & s.nudged_steps;
+  if (format >= 9) {
+    vec(ar, s.at0, b);
+    vec(ar, s.at1, b);
+    vec(ar, s.units, b);
+    vec(ar, s.active, b);
+  }
 }
 template <class A>
 void serialize_epoch(A& ar, EpochStats& e, Budget& b, std::uint32_t format) {
   ar & e.epoch;
-  serialize_stats(ar, e.train, format);
-  serialize_stats(ar, e.valid, format);
+  serialize_stats(ar, e.train, b, format);
+  serialize_stats(ar, e.valid, b, format);
   vec(ar, e.rel_change, b);
   ar & e.seconds & e.train_seconds & e.relax_seconds & e.update_seconds & e.valid_seconds & e.threads;
 }

@@ -28,7 +28,7 @@ class ByteReader {
     namespace fs = std::filesystem;
     std::error_code ec;
     const auto st = fs::status(path, ec);
-    if (!fs::exists(st)) fail(path, "no such file (hint: run tools/fetch_mnist.sh, or set --data)");
+    if (!fs::exists(st)) fail(path, "no such file");
     if (!fs::is_regular_file(st)) fail(path, "not a regular file");
     file_ = gzopen(path.c_str(), "rb");
     if (!file_) fail(path, "cannot open for reading");

@@ -48,6 +48,48 @@ std::string epoch_line(const EpochStats& e, int train_count, int nudged_phases) 
   return os.str();
 }
 
+std::vector<int> dead_outputs(const StateStats& s) {
+  std::vector<int> dead;
+  if (s.count == 0) return dead;
+  for (std::size_t j = 0; j < s.active.size(); ++j)
+    if (s.active[j] == 0) dead.push_back(int(j));
+  return dead;
+}
+
+namespace {
+// Percent of layer k's counted units among those of `counts`.
+double share(const std::vector<double>& counts, const StateStats& s, std::size_t k) {
+  return k < s.units.size() && s.units[k] > 0 ? 100.0 * counts[k] / s.units[k] : 0.0;
+}
+}  // namespace
+
+std::string diagnostics_line(const EpochStats& e) {
+  std::ostringstream os;
+  os << "# epoch " << e.epoch << " diagnostics (training free phases):";
+  const StateStats& s = e.train;
+  for (std::size_t k = 1; k < s.at0.size() && k < s.units.size(); ++k) {
+    if (s.units[k] == 0) continue;
+    os << (k > 1 ? ";" : "") << " layer " << k << " " << fmt("%.1f", share(s.at0, s, k)) << "% at 0, "
+       << fmt("%.1f", share(s.at1, s, k)) << "% at 1";
+  }
+  const std::vector<int> dead = dead_outputs(s);
+  os << "; output units never active: ";
+  if (dead.empty()) os << "none";
+  for (std::size_t i = 0; i < dead.size(); ++i) os << (i ? ", " : "") << dead[i];
+  return os.str();
+}
+
+std::string dead_output_warning(const EpochStats& e) {
+  const std::vector<int> dead = dead_outputs(e.train);
+  if (dead.empty()) return "";
+  std::ostringstream os;
+  os << "# warning: output unit" << (dead.size() > 1 ? "s " : " ");
+  for (std::size_t i = 0; i < dead.size(); ++i) os << (i ? ", " : "") << dead[i];
+  os << (dead.size() > 1 ? " were" : " was") << " never active in epoch " << e.epoch
+     << "'s training (the class is never predicted; docs/usage.md, Around training)";
+  return os.str();
+}
+
 std::string epoch_json(const EpochStats& e, int train_count, int nudged_phases) {
   nlohmann::json j;
   j["epoch"] = e.epoch;
@@ -68,6 +110,13 @@ std::string epoch_json(const EpochStats& e, int train_count, int nudged_phases) 
   j["seconds"] = number(e.seconds);
   j["samples_per_second"] = number(e.train_seconds > 0 ? train_count / e.train_seconds : 0.0);
   j["threads"] = e.threads;
+  nlohmann::json sat = nlohmann::json::array();
+  for (std::size_t k = 1; k < e.train.at0.size() && k < e.train.units.size(); ++k) {
+    if (e.train.units[k] == 0) continue;
+    sat.push_back({{"layer", k}, {"at0", share(e.train.at0, e.train, k)}, {"at1", share(e.train.at1, e.train, k)}});
+  }
+  j["saturation"] = sat;
+  j["dead_outputs"] = dead_outputs(e.train);
   return j.dump();
 }
 

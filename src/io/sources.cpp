@@ -61,9 +61,13 @@ void check_pair(const Dataset& d, std::size_t labels, const std::string& images,
 
 // ---- IDX folders (mnist, fashion-mnist, idx) ----
 
-Dataset read_idx_split(const std::string& dir, const std::string& prefix, const std::string& name, bool any_shape) {
+// hint: how to get the data set, for a missing file.
+Dataset read_idx_split(const std::string& dir, const std::string& prefix, const std::string& name, bool any_shape,
+                       const std::string& hint) {
   const std::string img_path = find_file(dir, prefix + "-images-idx3-ubyte");
   const std::string lab_path = find_file(dir, prefix + "-labels-idx1-ubyte");
+  for (const std::string& p : {img_path, lab_path})
+    if (!std::filesystem::exists(p)) fail("data file '" + p + "'", "no such file (hint: " + hint + ")");
   Dataset d;
   d.name = name;
   d.file = img_path;
@@ -98,10 +102,15 @@ Dataset read_idx_split(const std::string& dir, const std::string& prefix, const 
 
 SourceData read_idx_folder(const Config& cfg) {
   const bool any = cfg.dataset == DatasetName::Idx;
+  // Each built-in data set is one command away; the hint names it.
+  const std::string hint = cfg.dataset == DatasetName::Mnist          ? "run tools/fetch_mnist.sh, or set --data"
+                           : cfg.dataset == DatasetName::FashionMnist ? "run tools/fetch_fashion_mnist.sh (Debian's "
+                                                                        "dataset-fashion-mnist), or set --data"
+                                                                      : "set --data to a folder of IDX files";
   SourceData s;
-  s.train = read_idx_split(cfg.data, "train", "train", any);
+  s.train = read_idx_split(cfg.data, "train", "train", any, hint);
   if (!any || exists_either(cfg.data, "t10k-images-idx3-ubyte") || exists_either(cfg.data, "t10k-labels-idx1-ubyte"))
-    s.test = read_idx_split(cfg.data, "t10k", "test", any);
+    s.test = read_idx_split(cfg.data, "t10k", "test", any, hint);
   if (!any) s.classes = 10;
   return s;
 }

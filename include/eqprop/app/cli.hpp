@@ -29,6 +29,8 @@ struct EvalArgs {
   std::string checkpoint, split = "test", data;  // data "": the checkpoint's data folder
   int threads = hardware_threads(), steps = 0;
   bool from_zero = false, help = false;
+  bool per_class = false;  // errors per class and the confusion matrix
+  bool json = false;       // one JSON object instead of text
   std::string relax;  // "": the run's scheme; sync or alternating
   std::optional<RelaxScheme> relax_scheme;  // relax parsed
   float tol = -1.f;   // < 0: the run's tolerance
@@ -39,6 +41,7 @@ EvalArgs parse_eval_args(const std::vector<std::string>& args);
 struct FileArgs {
   std::string checkpoint, npz;
   bool particles = false;  // export: the persistent particles too
+  bool json = false;       // info: one JSON object instead of text
   bool help = false;
 };
 FileArgs parse_file_args(const std::vector<std::string>& args, Command cmd);

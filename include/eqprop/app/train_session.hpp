@@ -21,6 +21,16 @@ namespace eqprop {
 // "N epochs done" and, inside an epoch, ", epoch E at sample S".
 std::string progress_text(const TrainState& st);
 
+// The run's best validation epoch so far (the lowest error; the earlier on a tie) and how many
+// epochs have finished since it, from the curves alone, so that --keep-best and --patience
+// continue across a resume without state of their own. best_epoch 0: no epoch yet.
+struct BestEpoch {
+  int best_epoch = 0;
+  double best_error = 0;
+  int since = 0;
+};
+BestEpoch best_epoch(const std::vector<EpochStats>& curves);
+
 class TrainSession {
  public:
   // All borrowed; out and err are the rank's own (rank 0's real streams, elsewhere silent).
@@ -39,6 +49,10 @@ class TrainSession {
   Next after_minibatch(const Trainer& t);
   // Saves (unless just saved), says why the run stopped and how to continue: the exit code.
   int stop_now(bool saved);
+  // --keep-best: writes the state to cfg.keep_best when the epoch just finished is the best.
+  void keep_best();
+  // --patience: true (and says so, in the log and the metrics) when the run stops early.
+  bool out_of_patience();
   void test();
 
   const Config& cfg_;

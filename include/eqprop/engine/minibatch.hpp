@@ -52,8 +52,9 @@ int relax_phase(const Network& net, const Layers<float>& layers, const Config& c
                 int rows, int steps, float beta, const Label* y);
 
 // One evaluation chunk, rows [first, first + rows) of data (their values through `code`): the free phase of `steps` from the
-// states in ws.cur (left there) and the figures at its end.
+// states in ws.cur (left there) and the figures at its end; scores (optional): the rows' class
+// scores ([rows x classes], state_stats()).
 StateStats evaluate_chunk(const Network& net, const Layers<float>& layers, const InputCoding& code, const Config& cfg,
-                          int steps, const Dataset& data, int first, int rows, Workspace& ws);
+                          int steps, const Dataset& data, int first, int rows, Workspace& ws, float* scores = nullptr);
 
 }  // namespace eqprop

@@ -51,7 +51,9 @@ class Trainer {
   // Free phase of `steps` from zero states (particles == nullptr) or from particles (written
   // back). Across processes each relaxes its share of the chunks, particles are its share of
   // the validation particles, and the figures reach every process.
-  StateStats evaluate(const Dataset& data, int steps, Particles* particles);
+  // scores (optional, one process): every example's class scores, [count x classes] (the
+  // output states, or the readout's logits); the prediction is the first largest.
+  StateStats evaluate(const Dataset& data, int steps, Particles* particles, std::vector<float>* scores = nullptr);
 
   // The states of every layer for the examples of `data`, in one process: the free phase of
   // `steps` from zero states and, with beta != 0, then the nudged phase of `nudged_steps` at

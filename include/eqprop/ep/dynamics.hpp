@@ -40,10 +40,12 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
 
 // The figures of every row of the state s, summed (StateStats). The inputs are rows
 // [first, first + rows) of x; drive1 holds their clamped drive. scratch: at least [rows x max(n_k)] values.
-// layers: as for relax().
+// layers: as for relax(). scores (optional, [rows x n_L]): each row's class scores, the
+// output states or the readout's logits; the prediction is the first largest.
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
                        const LayerStates<T>& s, int rows, const Label* labels, T* scratch,
-                       const Layers<T>* layers = nullptr, std::vector<KindScratch<T>>* kind_scratch = nullptr);
+                       const Layers<T>* layers = nullptr, std::vector<KindScratch<T>>* kind_scratch = nullptr,
+                       T* scores = nullptr);
 
 }  // namespace eqprop

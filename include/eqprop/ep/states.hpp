@@ -30,6 +30,13 @@ struct StateStats {
   // Steps (sync) or sweeps (alternating) of the phases, summed over the examples: per example
   // the free phase's, and the nudged phases' together (two with symmetric nudging).
   double free_steps = 0, nudged_steps = 0;
+  // Diagnostics at the state (integer counts, so their sums are exact in any order): per layer
+  // k = 1..L (index 0 unused) the units at exactly 0 and at exactly 1 over the rows; per class
+  // the rows in which it is active: its output unit above 0, or with the cross-entropy readout
+  // its prediction. A class active in no row of an epoch is a dead output unit.
+  std::vector<double> at0, at1;
+  std::vector<double> units;  // per layer: the units counted (rows x n_k; 0: not in the dynamics)
+  std::vector<double> active;
   StateStats& operator+=(const StateStats& o);
 };
 

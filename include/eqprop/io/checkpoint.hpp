@@ -21,7 +21,7 @@ struct CheckpointError : InputError {
 // Writing a checkpoint failed midway (a full disk, say): the previous file is kept (exit 1).
 using CheckpointWriteError = AtomicWriteError;
 
-constexpr std::uint32_t kCheckpointFormat = 8;  // 2: + dataset, train-on-all, lr-decay; 3: + weight-decay, persistent-particles; 4: + max-shift; 5: + classes, label, valid-count, normalize, relax, tol, flip, the data facts and steps per phase; 6: + relax-nudged; 7: + layers (conv nets); 8: + momentum, lr-schedule, readout, the velocity
+constexpr std::uint32_t kCheckpointFormat = 9;  // 2: + dataset, train-on-all, lr-decay; 3: + weight-decay, persistent-particles; 4: + max-shift; 5: + classes, label, valid-count, normalize, relax, tol, flip, the data facts and steps per phase; 6: + relax-nudged; 7: + layers (conv nets); 8: + momentum, lr-schedule, readout, the velocity; 9: + keep-best, patience
 
 struct CheckpointInfo {
   std::uint32_t format = 0;

@@ -3,6 +3,7 @@
 #pragma once
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "eqprop/ep/train_state.hpp"
 
@@ -16,7 +17,15 @@ double mean_cost(const StateStats& s);
 // epoch's training; 1 or 2 nudged phases per example (2: symmetric nudging).
 std::string epoch_header(int weight_layers, bool steps = false);
 std::string epoch_line(const EpochStats& e, int train_count, int nudged_phases = 0);
-// One JSON object (one line) per epoch, and the final test line.
+// The classes whose output unit was active in none of the examples of s (StateStats::active).
+std::vector<int> dead_outputs(const StateStats& s);
+// "# epoch E diagnostics: layer 1 61.2% at 0, 11.3% at 1; ...; output units never active: none":
+// the shares of the training phase's free states (--diagnostics).
+std::string diagnostics_line(const EpochStats& e);
+// "# warning: ..." naming the dead output units of the epoch's training, or "" if none.
+std::string dead_output_warning(const EpochStats& e);
+// One JSON object (one line) per epoch, and the final test line. Each epoch's has the
+// diagnostics: "saturation" (per layer, the shares at 0 and at 1) and "dead_outputs".
 // With free_steps, nudged_steps (means per phase, as the steps column) and valid_steps.
 std::string epoch_json(const EpochStats& e, int train_count, int nudged_phases = 1);
 std::string test_json(const StateStats& test, int steps, double seconds);
