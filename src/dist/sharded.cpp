@@ -53,7 +53,8 @@ void ShardedDistribution::plan_exchange(const Config& cfg, int chunk, int chunks
   for (int r = 0; r < R; ++r) {
     const Share s = share_of(chunks, R, r);
     const long rows = rows_of(s, chunk, cfg.batch).count;
-    const long bytes = rows * width * buffers * long(sizeof(float)) + long(s.count) * long(sizeof(StateStats));
+    const long bytes = rows * width * buffers * long(sizeof(float)) +
+                       long(s.count) * long(stats_doubles(int(sizes.size()) - 1, sizes.back()) * sizeof(double));
     counts_[r] = static_cast<int>(bytes);
     offsets_[r] = static_cast<int>(total);
     total += bytes;
@@ -81,8 +82,19 @@ void ShardedDistribution::exchange(Minibatch& mb, const Config& cfg, int chunk) 
         p += n;
       }
     }
-    const std::size_t n = std::size_t(s.count) * sizeof(StateStats);
-    if (pack) std::memcpy(p, mb.chunk_stats.data() + s.first, n); else std::memcpy(mb.chunk_stats.data() + s.first, p, n);
+    // The chunks' figures as doubles (StateStats holds vectors: no byte copy).
+    const int L = static_cast<int>(mb.free.h.size()) - 1, classes = mb.free.size(L);
+    const std::size_t per = stats_doubles(L, classes) * sizeof(double);
+    std::vector<double> flat(stats_doubles(L, classes));
+    for (int c = s.first; c < s.first + s.count; ++c, p += per) {
+      if (pack) {
+        pack_stats(mb.chunk_stats[c], L, classes, flat.data());
+        std::memcpy(p, flat.data(), per);
+      } else {
+        std::memcpy(flat.data(), p, per);
+        unpack_stats(flat.data(), L, classes, mb.chunk_stats[c]);
+      }
+    }
   };
   walk(cluster_.rank(), send_.data(), true);
   cluster_.allgather(send_.data(), static_cast<int>(send_.size()), recv_.data(), counts_, offsets_, 1);
@@ -104,8 +116,21 @@ void ShardedDistribution::gather_stats(std::vector<StateStats>& parts) {
     counts[r] = s.count;
     offsets[r] = s.first;
   }
+  // As doubles: StateStats holds vectors. Every process knows the sizes from its own parts.
+  int L = 0, classes = 0;
+  for (const StateStats& p : parts) {
+    if (p.at0.empty()) continue;
+    L = static_cast<int>(p.at0.size()) - 1;
+    classes = static_cast<int>(p.active.size());
+    break;
+  }
+  L = static_cast<int>(cluster_.max(L)), classes = static_cast<int>(cluster_.max(classes));
+  const std::size_t per = stats_doubles(L, classes);
   const Share mine = share_of(C, R, cluster_.rank());
-  cluster_.allgather(parts.data() + mine.first, mine.count, parts.data(), counts, offsets, sizeof(StateStats));
+  std::vector<double> flat(per * std::size_t(C), 0.0);
+  for (int c = mine.first; c < mine.first + mine.count; ++c) pack_stats(parts[c], L, classes, flat.data() + per * c);
+  cluster_.allgather(flat.data() + per * mine.first, mine.count, flat.data(), counts, offsets, int(per * sizeof(double)));
+  for (int c = 0; c < C; ++c) unpack_stats(flat.data() + per * c, L, classes, parts[c]);
 }
 
 void ShardedDistribution::with_full_state(const TrainState& st,

@@ -40,4 +40,11 @@ struct StateStats {
   StateStats& operator+=(const StateStats& o);
 };
 
+// StateStats as a fixed number of doubles, to send between processes (the vectors make the
+// struct unfit for a byte copy): layers = L, classes = n_L. Counts are integers below 2^53, so
+// they travel exactly.
+std::size_t stats_doubles(int layers, int classes);
+void pack_stats(const StateStats& s, int layers, int classes, double* out);
+void unpack_stats(const double* in, int layers, int classes, StateStats& s);
+
 }  // namespace eqprop
