@@ -219,7 +219,7 @@ class PyTrainer {
   // A fresh run on the given splits (valid may be null: no validation).
   PyTrainer(const Config& cfg, const PyDataPtr& train, const PyDataPtr& valid) : train_src_(train), valid_src_(valid) {
     Config c = cfg;
-    make_splits(c);
+    make_splits();
     c.facts = array_splits(c, train_, valid_, classes(c));
     c.layer_sizes();  // throws naming the entry that does not fit the data
     ThreadSetup threads(c.threads);
@@ -230,13 +230,10 @@ class PyTrainer {
       : train_src_(train), valid_src_(valid) {
     Config c = cfg;
     check_resume_architecture(st, c);
-    make_splits(c);
+    make_splits();
     const DataFacts facts = array_splits(c, train_, valid_, classes(c));
     check_same_data(st.cfg.facts, facts, "'" + path + "'");
-    // The run's normalisation is its own: statistics of other data would change its inputs.
-    if (st.cfg.facts.mean.empty() != (c.normalize == Normalize::None))
-      throw ConfigError("config key 'normalize': '" + path + "' was trained with normalize " +
-                        (st.cfg.facts.mean.empty() ? "none" : "mean-std") + ", found " + to_string(c.normalize));
+    check_same_normalisation(st.cfg.facts, c.normalize, "'" + path + "'");
     c.facts = st.cfg.facts;
     st.cfg = c;
     ThreadSetup threads(c.threads);
@@ -252,20 +249,17 @@ class PyTrainer {
       // Ctrl-C: Python's own handler only sets a flag; it is looked at between minibatches (at
       // most every 50 ms), and the pass stops there with a consistent state.
       auto last = std::chrono::steady_clock::now();
-      bool interrupted = false;
       finished = t_->train_pass([&](const Trainer&) {
         const auto now = std::chrono::steady_clock::now();
         if (now - last < std::chrono::milliseconds(50)) return Next::Continue;
         last = now;
         py::gil_scoped_acquire gil;
         if (PyErr_CheckSignals() != 0) {
-          interrupted = true;
           return Next::Stop;
         }
         return Next::Continue;
       });
       if (finished) stats = t_->finish_epoch();
-      (void)interrupted;
     }
     if (!finished) throw py::error_already_set();  // the KeyboardInterrupt (or the handler's own exception)
     const int phases = cfg().nudging == Nudging::Symmetric ? 2 : 1;
@@ -364,7 +358,7 @@ class PyTrainer {
     if (c.classes > 0) return c.classes;
     return std::max(train_src_->classes, valid_src_ ? valid_src_->classes : 0);
   }
-  void make_splits(const Config&) {
+  void make_splits() {
     train_ = view_of(train_src_->d, "train");
     valid_ = valid_src_ ? view_of(valid_src_->d, "valid") : empty_like(train_);
   }

@@ -50,6 +50,13 @@ int run_eval(const Words& args, std::ostream& out, std::ostream&, const Runtime&
     const float* row = scores.data() + std::size_t(i) * classes;
     ++confusion[split.y[i]][std::max_element(row, row + classes) - row];
   }
+  // Per class: its examples (the row's sum) and its errors (off the diagonal).
+  std::vector<long> class_count(confusion.size(), 0), class_errors(confusion.size(), 0);
+  for (std::size_t c = 0; c < confusion.size(); ++c) {
+    for (long v : confusion[c]) class_count[c] += v;
+    class_errors[c] = class_count[c] - confusion[c][c];
+  }
+  auto class_error = [&](int c) { return class_count[c] ? 100.0 * class_errors[c] / class_count[c] : 0.0; };
   if (a.json) {
     nlohmann::json j;
     j["checkpoint"] = a.checkpoint;
@@ -68,12 +75,8 @@ int run_eval(const Words& args, std::ostream& out, std::ostream&, const Runtime&
     if (a.per_class) {
       j["confusion"] = confusion;
       nlohmann::json per = nlohmann::json::array();
-      for (int c = 0; c < classes; ++c) {
-        long n = 0;
-        for (long v : confusion[c]) n += v;
-        const long wrong = n - confusion[c][c];
-        per.push_back({{"class", c}, {"count", n}, {"errors", wrong}, {"error", n ? 100.0 * wrong / n : 0.0}});
-      }
+      for (int c = 0; c < classes; ++c)
+        per.push_back({{"class", c}, {"count", class_count[c]}, {"errors", class_errors[c]}, {"error", class_error(c)}});
       j["per_class"] = per;
     }
     out << j.dump() << "\n";
@@ -92,10 +95,8 @@ int run_eval(const Words& args, std::ostream& out, std::ostream&, const Runtime&
     for (int c = 0; c < classes; ++c) out << std::setw(6) << c;
     out << "\n";
     for (int c = 0; c < classes; ++c) {
-      long n = 0;
-      for (long v : confusion[c]) n += v;
-      out << std::setw(7) << c << std::setw(10) << n << std::setw(8) << std::fixed << std::setprecision(2)
-          << (n ? 100.0 * (n - confusion[c][c]) / n : 0.0);
+      out << std::setw(7) << c << std::setw(10) << class_count[c] << std::setw(8) << std::fixed << std::setprecision(2)
+          << class_error(c);
       for (long v : confusion[c]) out << std::setw(6) << v;
       out << "\n";
     }

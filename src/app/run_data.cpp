@@ -12,12 +12,7 @@ Splits load_run_data(Config& cfg, const std::string& resumed_from) {
     cfg.facts = data.facts;
   } else {
     check_same_data(cfg.facts, data.facts, "'" + resumed_from + "'");
-    // The run's normalisation is its own: statistics of other data would change its inputs.
-    const bool stored = !cfg.facts.mean.empty();
-    if (stored != (cfg.normalize == Normalize::MeanStd)) {
-      throw ConfigError("config key 'normalize': '" + resumed_from + "' was trained with normalize " +
-                        (stored ? "mean-std" : "none") + ", found " + to_string(cfg.normalize));
-    }
+    check_same_normalisation(cfg.facts, cfg.normalize, "'" + resumed_from + "'");
   }
   check_memory(estimate_memory(cfg, double(data.read_examples), data.train.count, data.valid.count, data.train.floats ? 4 : 1));
   return data;

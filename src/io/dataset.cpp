@@ -40,10 +40,9 @@ void check_same_shape(const Dataset& a, const Dataset& b) {
 // Per channel over the split, in double: the mean and standard deviation of the values the
 // network would see without normalisation (b / 255 for bytes).
 void channel_statistics(const Dataset& d, DataFacts& f) {
-  const int plane = d.height * d.width, n = d.inputs();
+  const int plane = d.height * d.width;
   f.mean.assign(d.channels, 0.f);
   f.stddev.assign(d.channels, 1.f);
-  (void)n;
   for (int c = 0; c < d.channels; ++c) {
     double s = 0, s2 = 0;
     for (int i = 0; i < d.count; ++i) {
@@ -171,6 +170,13 @@ Splits load_splits(const std::string& dir, int train_samples, int valid_samples,
   cfg.train_on_all = train_on_all;
   cfg.batch = 1;
   return load_splits(cfg);
+}
+
+void check_same_normalisation(const DataFacts& run, Normalize n, const std::string& where) {
+  const bool stored = !run.mean.empty();
+  if (stored == (n == Normalize::MeanStd)) return;
+  throw ConfigError("config key 'normalize': " + where + " was trained with normalize " + (stored ? "mean-std" : "none") +
+                    ", found " + to_string(n));
 }
 
 void check_same_data(const DataFacts& run, const DataFacts& data, const std::string& where) {

@@ -55,6 +55,9 @@ Splits load_splits(const std::string& dir, int train_samples, int valid_samples,
 // A resumed run (or eval) on `data`: throws ConfigError naming both shapes when the data's
 // shape or class count differs from the run's, else gives the run's facts (its normalisation).
 void check_same_data(const DataFacts& run, const DataFacts& data, const std::string& where);
+// A resumed run (or eval) keeps its own normalisation: throws ConfigError (key 'normalize') when
+// n asks for another than the run's facts hold (statistics of other data would change its inputs).
+void check_same_normalisation(const DataFacts& run, Normalize n, const std::string& where);
 
 // An in-memory data set (the Python package's arrays) as a run's training and validation
 // splits, checked as load_splits() checks files: the images finite, labels in 0..classes-1
