@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -181,6 +182,25 @@ po::options_description eval_options(EvalArgs& a) {
   return opts;
 }
 
+po::options_description predict_options(PredictArgs& a) {
+  po::options_description opts("eqprop predict options");
+  // clang-format off
+  opts.add_options()
+    ("help,h", "print this help and exit")
+    ("checkpoint", val(&a.checkpoint, a.checkpoint), "the trained model (any checkpoint of a run)")
+    ("input", val(&a.input, a.input), "the images: .npy, .npz (x [and y], else x_test [and y_test], else its only array), "
+                                      ".bin (a CIFAR binary file), else an IDX images file (raw or .gz); the run's image shape")
+    ("labels", val(&a.labels, a.labels), "labels of .npy or IDX images (an IDX labels file or an integer .npy): the error is reported "
+                                         "and the output gets a label column")
+    ("output", val(&a.output, a.output), "OUT.csv, OUT.npy (the predicted classes, int64) or OUT.npz (predicted, scores, labels, "
+                                         "and with --states h1..hL); default: CSV on standard output")
+    ("states", po::bool_switch(&a.states), "also every layer's relaxed states (csv: columns hK_i; npz: hK as N x n_K, or N x C x H x W for conv layers)")
+    ("threads", val(&a.threads, a.threads), "worker threads (default: all this process may use)")
+    ("steps", val(&a.steps, a.steps), "free-phase steps from zero states (0: the run's test-steps)");
+  // clang-format on
+  return opts;
+}
+
 po::options_description make_dataset_options(MakeDatasetArgs& a) {
   po::options_description opts("eqprop make-dataset options");
   // clang-format off
@@ -317,20 +337,48 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, co
   return out;
 }
 
+namespace {
+
+// The options eval and predict share: the saved model, a thread count, free-phase steps.
+void check_model_options(const std::string& checkpoint, int threads, int steps) {
+  if (checkpoint.empty()) throw ConfigError("option '--checkpoint': expected a checkpoint file, found none");
+  if (threads < 1) throw ConfigError("option '--threads': expected a thread count >= 1, found " + text(threads));
+  if (steps < 0) throw ConfigError("option '--steps': expected 0 (default) or a count, found " + text(steps));
+}
+
+}  // namespace
+
 EvalArgs parse_eval_args(const std::vector<std::string>& args) {
   EvalArgs a;
   const po::options_description opts = eval_options(a);
   const po::variables_map vm = parse_words(args, opts, "eval", nullptr);
   a.help = vm.count("help") > 0;
   if (a.help) return a;
-  if (a.checkpoint.empty()) throw ConfigError("option '--checkpoint': expected a checkpoint file, found none");
+  check_model_options(a.checkpoint, a.threads, a.steps);
   if (a.split != "train" && a.split != "valid" && a.split != "test")
     throw ConfigError("option '--split': expected train, valid or test, found '" + a.split + "'");
-  if (a.threads < 1) throw ConfigError("option '--threads': expected a thread count >= 1, found " + text(a.threads));
-  if (a.steps < 0) throw ConfigError("option '--steps': expected 0 (default) or a count, found " + text(a.steps));
   if (!a.relax.empty())
     a.relax_scheme = parse_choice("option '--relax'", a.relax, {RelaxScheme::Sync, RelaxScheme::Alternating});
   if (!(a.tol < 1.f)) throw ConfigError("option '--tol': expected a state change below 1, found " + text(a.tol));
+  return a;
+}
+
+PredictArgs parse_predict_args(const std::vector<std::string>& args) {
+  PredictArgs a;
+  const po::options_description opts = predict_options(a);
+  const po::variables_map vm = parse_words(args, opts, "predict", nullptr);
+  a.help = vm.count("help") > 0;
+  if (a.help) return a;
+  check_model_options(a.checkpoint, a.threads, a.steps);
+  if (a.input.empty()) throw ConfigError("option '--input': expected a file of images, found none");
+  auto ends = [&](const char* ext) {
+    const std::size_t n = std::strlen(ext);
+    return a.output.size() > n && a.output.compare(a.output.size() - n, n, ext) == 0;
+  };
+  if (!a.output.empty() && !ends(".csv") && !ends(".npy") && !ends(".npz"))
+    throw ConfigError("option '--output': expected a file ending in .csv, .npy or .npz, found '" + a.output + "'");
+  if (a.states && ends(".npy"))
+    throw ConfigError("option '--states': a .npy file holds one array (the predicted classes); write the states to .npz or .csv");
   return a;
 }
 
@@ -365,6 +413,9 @@ std::string help_text(Command cmd) {
   } else if (cmd == Command::Eval) {
     EvalArgs a;
     os << eval_options(a);
+  } else if (cmd == Command::Predict) {
+    PredictArgs a;
+    os << predict_options(a);
   } else if (cmd == Command::MakeDataset) {
     MakeDatasetArgs a;
     os << make_dataset_options(a);

@@ -18,6 +18,14 @@ const std::vector<CommandEntry>& command_table() {
      "validation splits start from their saved particles when the checkpoint has them\n"
      "(as training does); the test split, or --from-zero, starts from zero states.",
      run_eval, false},
+    {Command::Predict, "predict", "classes, scores and optionally the relaxed states of a saved model for a file of images",
+     "eqprop predict --checkpoint PATH --input FILE [--labels FILE] [--output OUT.csv|.npy|.npz] [--states]",
+     "Relaxes the saved model's free phase from zero states for every image of FILE (as\n"
+     "eval does for the test split) and writes the predicted class (the first largest\n"
+     "score), the class scores (the output states, or the cross-entropy readout's logits)\n"
+     "and with --states every layer's states. With labels (in the file, or --labels) it\n"
+     "also reports the error; on the run's test files it counts the same errors as eval.",
+     run_predict, false},
     {Command::Info, "info", "what a checkpoint holds: configuration, progress, curves, tensor shapes",
      "eqprop info PATH",
      "Format version, configuration, progress, training curves and tensor shapes of a\n"

@@ -2,9 +2,12 @@
 // chooses the exit code: 0 success, 2 bad usage or bad input, 1 anything else
 // (a run stopped by a signal returns 128+signal itself, after saving).
 //
-// Under mpirun (MPI build) only `train` runs across the ranks. An error every rank agreed
-// on (RankError) is printed once, by rank 0; any other error on one rank is printed with
-// its rank and ends the whole job (MPI_Abort), since the other ranks may be waiting for it.
+// Under mpirun (MPI build) only `train` runs across the ranks, and an error is one line
+// naming the rank it came from. An error every rank agreed on (RankError) is printed once, by
+// rank 0, as is a divergence (every rank meets it at the same step: it is found in figures
+// and parameters the ranks share); any other error on one rank is printed by that rank and
+// ends the whole job (MPI_Abort), since the other ranks may be waiting for it. (Open MPI adds
+// its own notes on the job's end unless mpirun is given --quiet.)
 #include <exception>
 #include <iostream>
 #include <memory>
@@ -40,8 +43,8 @@ int main(int argc, char** argv) {
   // Error output: once for an agreed error; with the rank, then the end of the job, otherwise.
   auto fail = [&](const std::exception& e, int code) {
     if (cluster->size() > 1) {
-      std::cerr << "eqprop: error on rank " << cluster->rank() << " of " << cluster->size() << ": " << e.what()
-                << "\n" << std::flush;
+      std::cerr << "eqprop: error: rank " << cluster->rank() << " of " << cluster->size() << ": " << e.what()
+                << " (ending every rank)\n" << std::flush;
       cluster->abort(code);
     }
     std::cerr << "eqprop: error: " << e.what() << "\n";
@@ -61,6 +64,10 @@ int main(int argc, char** argv) {
   } catch (const eqprop::RankError& e) {
     if (speaks) std::cerr << "eqprop: error: " << e.what() << "\n";
     return e.code;
+  } catch (const eqprop::DivergenceError& e) {
+    if (cluster->size() == 1) return fail(e, 1);
+    if (speaks) std::cerr << "eqprop: error: every rank of " << cluster->size() << ": " << e.what() << "\n";
+    return 1;
   } catch (const eqprop::InputError& e) {
     return fail(e, 2);
   } catch (const std::exception& e) {

@@ -43,6 +43,14 @@ void TrainSession::save() {
   });
 }
 
+void TrainSession::write_metrics(const std::string& line) {
+  // Every rank takes part, so a failed write on rank 0 (a full disk) ends every rank with one
+  // message instead of leaving the others waiting in the next minibatch.
+  procs_.agree([&] {
+    if (metrics_) metrics_->write(line);
+  });
+}
+
 int TrainSession::agreed_signal() {
   stop_signal_ = static_cast<int>(procs_.max(signals_.received()));
   return stop_signal_;
@@ -89,19 +97,17 @@ bool TrainSession::out_of_patience() {
   out_ << "# early stop after epoch " << trainer_.state().epochs_done << ": the validation error has not improved for "
        << b.since << " epochs (patience " << cfg_.patience << "); best " << b.best_error << "% at epoch " << b.best_epoch
        << (cfg_.keep_best.empty() ? std::string() : ", kept in " + cfg_.keep_best) << std::endl;
-  if (metrics_) {
-    std::ostringstream js;
-    js << "{\"early_stop\": {\"after_epoch\": " << trainer_.state().epochs_done << ", \"patience\": " << cfg_.patience
-       << ", \"best_epoch\": " << b.best_epoch << ", \"best_valid_error\": " << b.best_error << "}}";
-    metrics_->write(js.str());
-  }
+  std::ostringstream js;
+  js << "{\"early_stop\": {\"after_epoch\": " << trainer_.state().epochs_done << ", \"patience\": " << cfg_.patience
+     << ", \"best_epoch\": " << b.best_epoch << ", \"best_valid_error\": " << b.best_error << "}}";
+  write_metrics(js.str());
   return true;
 }
 
 void TrainSession::test() {
   if (!data_.has_test) {  // a data set without a test file: said, and null in the metrics
     out_ << "test error - (the data set has no test split)" << std::endl;
-    if (metrics_) metrics_->write(test_json(StateStats{}, cfg_.test_steps, 0.0));
+    write_metrics(test_json(StateStats{}, cfg_.test_steps, 0.0));
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -109,7 +115,7 @@ void TrainSession::test() {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out_ << "test error " << error_percent(test) << "% (" << test.count << " examples, free phase of " << cfg_.test_steps
        << " steps from zero states, " << seconds << " s)" << std::endl;
-  if (metrics_) metrics_->write(test_json(test, cfg_.test_steps, seconds));
+  write_metrics(test_json(test, cfg_.test_steps, seconds));
 }
 
 int TrainSession::run() {
@@ -129,7 +135,7 @@ int TrainSession::run() {
     if (cfg_.diagnostics) out_ << diagnostics_line(s) << std::endl;
     const std::string dead = dead_output_warning(s);
     if (!dead.empty()) out_ << dead << std::endl;
-    if (metrics_) metrics_->write(epoch_json(s, data_.train.count, phases));
+    write_metrics(epoch_json(s, data_.train.count, phases));
     // The best epoch's file first: a kill between the two writes repeats this epoch on resume,
     // which writes it again.
     keep_best();

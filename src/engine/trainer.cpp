@@ -280,15 +280,19 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
   return s;
 }
 
-StateStats Trainer::relax_states(const Dataset& data, int steps, float beta, int nudged_steps, Particles& out) {
+StateStats Trainer::relax_states(const Dataset& data, int steps, float beta, int nudged_steps, Particles& out,
+                                 std::vector<float>* scores) {
   const int chunk = st_.cfg.eval_chunk;
+  const int classes = st_.net.sizes.back();
   layers_->refresh(st_.net);
   out = Particles(st_.cfg.layer_sizes(), data.count);
+  if (scores) scores->assign(std::size_t(data.count) * classes, 0.f);
   std::vector<StateStats> parts((data.count + chunk - 1) / chunk);
   for_each_chunk_of(Share{0, static_cast<int>(parts.size())}, data.count, chunk, [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
     ws.cur.zero();
-    parts[c] = evaluate_chunk(st_.net, *layers_, coding_, st_.cfg, steps, data, first, rows, ws);
+    parts[c] = evaluate_chunk(st_.net, *layers_, coding_, st_.cfg, steps, data, first, rows, ws,
+                              scores ? scores->data() + std::size_t(first) * classes : nullptr);
     if (beta != 0.f) relax_phase(st_.net, *layers_, st_.cfg, ws.drive1.data(), ws, rows, nudged_steps, beta, data.y.data() + first);
     copy_rows(ws.cur, 0, out, first, rows);
   });

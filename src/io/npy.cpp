@@ -272,14 +272,24 @@ std::vector<NpyTensor> parse_npz(const std::string& z, const std::string& path) 
   return out;
 }
 
-std::vector<NpyTensor> read_npz_file(const std::string& path) {
+namespace {
+
+// A whole file's bytes, for the parsers above; kind ("npz file", "npy file") names it in errors.
+std::string read_whole(const std::string& path, const std::string& kind) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) fail("npz file '" + path + "'", "no such file");
-  if (std::filesystem::file_size(path, ec) > (std::uint64_t(16) << 30)) fail("npz file '" + path + "'", "larger than 16 GiB");
+  if (!std::filesystem::is_regular_file(path, ec)) fail(kind + " '" + path + "'", "no such file");
+  if (std::filesystem::file_size(path, ec) > (std::uint64_t(16) << 30)) fail(kind + " '" + path + "'", "larger than 16 GiB");
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail("npz file '" + path + "'", "cannot open");
-  const std::string z((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse_npz(z, path);
+  if (!in) fail(kind + " '" + path + "'", "cannot open");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+std::vector<NpyTensor> read_npz_file(const std::string& path) { return parse_npz(read_whole(path, "npz file"), path); }
+
+NpyTensor read_npy_file(const std::string& path) {
+  return parse_npy(read_whole(path, "npy file"), "npy file '" + path + "'");
 }
 
 }  // namespace eqprop

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "eqprop/error.hpp"
+#include "eqprop/io/atomic_file.hpp"
 #include "eqprop/io/npy.hpp"
 
 namespace eqprop {
@@ -101,6 +102,11 @@ void write_npz(const std::string& path, const std::vector<NpyTensor>& arrays) {
     entries.push_back({a.name, npy_bytes(a.shape, npy_descr(a.type), a.bytes.data(), a.bytes.size())});
   }
   write_entries(path, entries);
+}
+
+void write_npy(const std::string& path, const NpyTensor& a) {
+  if (a.bytes.size() != a.count() * item_bytes(a.type)) throw InputError("npy file '" + path + "': bytes do not match the shape");
+  write_file_atomically(path, npy_bytes(a.shape, npy_descr(a.type), a.bytes.data(), a.bytes.size()), "npy file '" + path + "'");
 }
 
 std::vector<NpyArray> read_npz(const std::string& path) {

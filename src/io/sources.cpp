@@ -117,45 +117,54 @@ SourceData read_idx_folder(const Config& cfg) {
 
 // ---- NumPy .npz ----
 
+// The images of one .npy array (an npz entry or a lone .npy file); what names it in errors.
+Dataset tensor_images(NpyTensor& xs, const std::string& what, const std::string& file, const std::string& name) {
+  if (xs.type != NpyType::UInt8 && xs.type != NpyType::Float32)
+    fail(what, "element type " + type_name(xs.type) + "; images must be uint8 or float32");
+  if (xs.shape.empty() || xs.shape[0] == 0) fail(what, "an empty split (no examples)");
+  if (xs.shape[0] > 100'000'000) fail(what, "over 10^8 examples");
+  Dataset d;
+  d.name = name;
+  d.file = file;
+  set_shape(d, xs.shape, what);
+  d.count = static_cast<int>(xs.shape[0]);
+  d.floats = xs.type == NpyType::Float32;
+  if (d.floats) {
+    d.xf.resize(xs.count());
+    std::memcpy(d.xf.data(), xs.bytes.data(), xs.bytes.size());  // little-endian, as this machine
+    check_finite(d.xf, what, d.inputs());
+  } else {
+    d.x.assign(xs.bytes.begin(), xs.bytes.end());
+  }
+  std::vector<unsigned char>().swap(xs.bytes);  // the copy is made: free the tensor's bytes
+  return d;
+}
+
+// One integer label per image of d (images: the images' name for the message).
+void tensor_labels(Dataset& d, const NpyTensor& ys, const std::string& what, const std::string& images) {
+  if (!is_integer(ys.type)) fail(what, "element type " + type_name(ys.type) + "; labels must be integers");
+  if (ys.shape.size() != 1 || ys.shape[0] != std::size_t(d.count)) {
+    std::string shape;
+    for (std::size_t k = 0; k < ys.shape.size(); ++k) shape += (k ? " x " : "") + std::to_string(ys.shape[k]);
+    fail(what, "shape (" + shape + "); expected one label per image of " + images + " (" + std::to_string(d.count) + ")");
+  }
+  d.y.resize(d.count);
+  for (int i = 0; i < d.count; ++i) {
+    const std::int64_t v = ys.integer(std::size_t(i));
+    if (v < 0 || v >= kMaxClasses) fail(what, "label " + std::to_string(v) + " at index " + std::to_string(i) + " is outside 0-" + std::to_string(kMaxClasses - 1));
+    d.y[i] = static_cast<Label>(v);
+  }
+}
+
 Dataset npz_split(std::map<std::string, NpyTensor>& entries, const std::string& path, const std::string& suffix,
                   const std::string& name) {
   const std::string what = "npz file '" + path + "'";
   NpyTensor& xs = entries.at("x_" + suffix);
   auto yi = entries.find("y_" + suffix);
   if (yi == entries.end()) fail(what, "has x_" + suffix + " but no y_" + suffix);
-  const NpyTensor& ys = yi->second;
-  const std::string xw = what + ", x_" + suffix, yw = what + ", y_" + suffix;
-  if (xs.type != NpyType::UInt8 && xs.type != NpyType::Float32)
-    fail(xw, "element type " + type_name(xs.type) + "; images must be uint8 or float32");
-  if (xs.shape.empty() || xs.shape[0] == 0) fail(xw, "an empty split (no examples)");
-  if (xs.shape[0] > 100'000'000) fail(xw, "over 10^8 examples");
-  Dataset d;
-  d.name = name;
-  d.file = path + " (x_" + suffix + ")";
+  Dataset d = tensor_images(xs, what + ", x_" + suffix, path + " (x_" + suffix + ")", name);
   d.label_file = path + " (y_" + suffix + ")";
-  set_shape(d, xs.shape, xw);
-  d.count = static_cast<int>(xs.shape[0]);
-  if (!is_integer(ys.type)) fail(yw, "element type " + type_name(ys.type) + "; labels must be integers");
-  if (ys.shape.size() != 1 || ys.shape[0] != xs.shape[0]) {
-    std::string shape;
-    for (std::size_t k = 0; k < ys.shape.size(); ++k) shape += (k ? " x " : "") + std::to_string(ys.shape[k]);
-    fail(yw, "shape (" + shape + "); expected one label per image of x_" + suffix + " (" + std::to_string(xs.shape[0]) + ")");
-  }
-  d.y.resize(d.count);
-  for (int i = 0; i < d.count; ++i) {
-    const std::int64_t v = ys.integer(std::size_t(i));
-    if (v < 0 || v >= kMaxClasses) fail(yw, "label " + std::to_string(v) + " at index " + std::to_string(i) + " is outside 0-" + std::to_string(kMaxClasses - 1));
-    d.y[i] = static_cast<Label>(v);
-  }
-  d.floats = xs.type == NpyType::Float32;
-  if (d.floats) {
-    d.xf.resize(xs.count());
-    std::memcpy(d.xf.data(), xs.bytes.data(), xs.bytes.size());  // little-endian, as this machine
-    check_finite(d.xf, xw, d.inputs());
-  } else {
-    d.x.assign(xs.bytes.begin(), xs.bytes.end());
-  }
-  std::vector<unsigned char>().swap(xs.bytes);  // the copy is made: free the tensor's bytes
+  tensor_labels(d, yi->second, what + ", y_" + suffix, "x_" + suffix);
   return d;
 }
 
@@ -212,6 +221,73 @@ SourceData read_cifar_folder(const Config& cfg) {
 }
 
 }  // namespace
+
+InputImages read_input_file(const std::string& path, const std::string& labels_path, int classes) {
+  auto ends = [&](const char* ext) { return path.size() > std::strlen(ext) && path.compare(path.size() - std::strlen(ext), std::string::npos, ext) == 0; };
+  InputImages in;
+  Dataset& d = in.data;
+  if (ends(".npz")) {
+    std::map<std::string, NpyTensor> entries;
+    for (NpyTensor& t : read_npz_file(path)) entries[t.name] = std::move(t);
+    const std::string what = "npz file '" + path + "'";
+    // x (with y), else x_test (with y_test), else the archive's only array.
+    std::string xk, yk;
+    if (entries.count("x")) xk = "x", yk = "y";
+    else if (entries.count("x_test")) xk = "x_test", yk = "y_test";
+    else if (entries.size() == 1) xk = entries.begin()->first;
+    else {
+      std::string keys;
+      for (const auto& [k, t] : entries) keys += (keys.empty() ? "" : ", ") + k;
+      fail(what, "no array 'x' or 'x_test' and more than one array (" + keys + "); which are the images?");
+    }
+    d = tensor_images(entries.at(xk), what + ", " + xk, path + " (" + xk + ")", "input");
+    if (!yk.empty() && entries.count(yk)) {
+      tensor_labels(d, entries.at(yk), what + ", " + yk, xk);
+      d.label_file = path + " (" + yk + ")";
+      in.labelled = true;
+    }
+    if (in.labelled && !labels_path.empty())
+      fail("option '--labels'", "the npz file '" + path + "' holds its own labels (" + yk + ")");
+  } else if (ends(".bin")) {
+    // CIFAR's binary records carry their labels; the run's class count says which byte is the label.
+    const CifarLabel kind = classes == 100 ? CifarLabel::Cifar100Fine : classes == 20 ? CifarLabel::Cifar100Coarse : CifarLabel::Cifar10;
+    if (!labels_path.empty()) fail("option '--labels'", "the CIFAR binary file '" + path + "' holds its own labels");
+    d = cifar_split({path}, kind, "input");
+    in.labelled = true;
+  } else if (ends(".npy")) {
+    NpyTensor t = read_npy_file(path);
+    d = tensor_images(t, "npy file '" + path + "'", path, "input");
+  } else {  // an IDX images file, raw or gzip-compressed
+    IdxArray a = read_idx(path);
+    const std::string what = "IDX file '" + path + "'";
+    std::vector<std::size_t> dims(a.dims.begin(), a.dims.end());
+    set_shape(d, dims, what);
+    d.name = "input";
+    d.file = path;
+    d.count = static_cast<int>(a.dims[0]);
+    if (d.count == 0) fail(what, "an empty file (no examples)");
+    d.floats = a.is_float;
+    if (a.is_float) {
+      d.xf = std::move(a.floats);
+      check_finite(d.xf, what, d.inputs());
+    } else {
+      d.x = std::move(a.bytes);
+    }
+  }
+  if (!in.labelled && !labels_path.empty()) {
+    if (labels_path.size() > 4 && labels_path.compare(labels_path.size() - 4, 4, ".npy") == 0) {
+      tensor_labels(d, read_npy_file(labels_path), "npy file '" + labels_path + "'", "'" + path + "'");
+    } else {
+      const std::vector<std::uint8_t> labels = read_idx_labels(labels_path);
+      check_pair(d, labels.size(), path, labels_path);
+      d.y.assign(labels.begin(), labels.end());
+    }
+    d.label_file = labels_path;
+    in.labelled = true;
+  }
+  if (!in.labelled) d.y.assign(std::size_t(d.count), 0);  // evaluation reads a label per row; its error count is ignored
+  return in;
+}
 
 SourceData read_source(const Config& cfg) {
   switch (cfg.dataset) {

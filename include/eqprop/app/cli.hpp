@@ -10,7 +10,7 @@
 
 namespace eqprop {
 
-enum class Command { Train, Bench, Eval, Info, Export, MakeDataset };
+enum class Command { Train, Bench, Eval, Predict, Info, Export, MakeDataset };
 
 struct TrainArgs {
   Config cfg;                 // validated
@@ -36,6 +36,15 @@ struct EvalArgs {
   float tol = -1.f;   // < 0: the run's tolerance
 };
 EvalArgs parse_eval_args(const std::vector<std::string>& args);
+
+// predict: a checkpoint's classes for the images of one file.
+struct PredictArgs {
+  std::string checkpoint, input, labels, output;  // output "": CSV on standard output
+  int threads = hardware_threads(), steps = 0;    // steps 0: the run's test-steps
+  bool states = false;                            // also every layer's relaxed states
+  bool help = false;
+};
+PredictArgs parse_predict_args(const std::vector<std::string>& args);
 
 // info and export: a checkpoint path (the first bare word or --checkpoint), export's --npz.
 struct FileArgs {

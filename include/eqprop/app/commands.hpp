@@ -1,6 +1,6 @@
 // The command table: each eqprop command's name, one-line summary, usage line, description and
 // entry point, one entry per command (one file each: train.cpp, bench.cpp, eval.cpp,
-// info.cpp, export.cpp). main() dispatches through it and `--help` texts are built from it, so
+// predict.cpp, info.cpp, export.cpp). main() dispatches through it and `--help` texts are built from it, so
 // a new command is one file and one row.
 //
 // An entry point takes the words after the command name and returns the exit code. Errors are
@@ -40,6 +40,7 @@ std::string program_usage();
 int run_train(const Words& args, std::ostream& out, std::ostream& err, const Runtime& rt);
 int run_bench(const Words& args, std::ostream& out, std::ostream& err, const Runtime& rt);
 int run_eval(const Words& args, std::ostream& out, std::ostream& err, const Runtime& rt);
+int run_predict(const Words& args, std::ostream& out, std::ostream& err, const Runtime& rt);
 int run_info(const Words& args, std::ostream& out, std::ostream& err, const Runtime& rt);
 int run_export(const Words& args, std::ostream& out, std::ostream& err, const Runtime& rt);
 int run_make_dataset(const Words& args, std::ostream& out, std::ostream& err, const Runtime& rt);

@@ -54,6 +54,8 @@ class TrainSession {
   // --patience: true (and says so, in the log and the metrics) when the run stops early.
   bool out_of_patience();
   void test();
+  // Collective: one line of --metrics, written by rank 0; every rank hears whether it worked.
+  void write_metrics(const std::string& line);
 
   const Config& cfg_;
   const Processes& procs_;

@@ -58,8 +58,10 @@ class Trainer {
   // The states of every layer for the examples of `data`, in one process: the free phase of
   // `steps` from zero states and, with beta != 0, then the nudged phase of `nudged_steps` at
   // beta toward data's labels from the free state (as training's). out: [count x n_k] per layer
-  // (h[0] unused). The figures are the free phase's.
-  StateStats relax_states(const Dataset& data, int steps, float beta, int nudged_steps, Particles& out);
+  // (h[0] unused). The figures, and the class scores (optional, as evaluate()'s), are the free
+  // phase's: the same chunks as evaluate(), so the same bits.
+  StateStats relax_states(const Dataset& data, int steps, float beta, int nudged_steps, Particles& out,
+                          std::vector<float>* scores = nullptr);
 
   // Calls f with the whole state (across processes: with every particle, on rank 0 only).
   void with_full_state(const std::function<void(const TrainState&)>& f) const { dist_->with_full_state(st_, f); }

@@ -43,5 +43,7 @@ NpyTensor parse_npy(const std::string& bytes, const std::string& what);
 std::vector<NpyTensor> parse_npz(const std::string& bytes, const std::string& path);
 // The same from a file (DataError on a missing or unreadable file, or one over 16 GiB).
 std::vector<NpyTensor> read_npz_file(const std::string& path);
+// One .npy file, checked as parse_npy() checks its bytes.
+NpyTensor read_npy_file(const std::string& path);
 
 }  // namespace eqprop

@@ -20,6 +20,8 @@ struct NpyArray {
 void write_npz(const std::string& path, const std::vector<NpyArray>& arrays);
 // The same for arrays of any type npy.hpp reads (a data set's uint8 images, int64 labels).
 void write_npz(const std::string& path, const std::vector<NpyTensor>& arrays);
+// One array as a lone .npy file, written atomically (atomic_file.hpp).
+void write_npy(const std::string& path, const NpyTensor& array);
 // Throws InputError (DataError) on a malformed archive or an array that is not float32.
 std::vector<NpyArray> read_npz(const std::string& path);
 

@@ -24,4 +24,15 @@ struct SourceData {
 
 SourceData read_source(const Config& cfg);
 
+// One file of images for `eqprop predict`, its format from its name: .npy (images), .npz (the
+// array x with y, else x_test with y_test, else the archive's only array), .bin (one CIFAR
+// binary file; the label byte chosen by the run's class count: 10, 20 coarse, 100 fine), else
+// an IDX array of any dims (raw or .gz). labels_path ("": none) gives labels for .npy and IDX
+// images: an IDX labels file or an integer .npy. Throws DataError naming the file.
+struct InputImages {
+  Dataset data;           // named "input"; unlabelled: every label 0
+  bool labelled = false;  // data.y holds the file's labels
+};
+InputImages read_input_file(const std::string& path, const std::string& labels_path, int classes);
+
 }  // namespace eqprop
