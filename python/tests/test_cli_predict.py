@@ -64,6 +64,7 @@ def test_predict_on_a_convnet_from_an_npz(tmp_path):
     assert f"; {ev['errors']} errors" in r.stdout and "(y_test)" in r.stdout
     with np.load(tmp_path / "p.npz") as z:
         assert z["h1"].shape == (10000, 4, 12, 12) and z["scores"].shape == (10000, 10)
+        assert "h2" not in z.files  # the cross-entropy readout has no states: its logits are the scores
         assert int((z["predicted"] != z["labels"]).sum()) == ev["errors"]
 
 

@@ -194,7 +194,8 @@ po::options_description predict_options(PredictArgs& a) {
                                          "and the output gets a label column")
     ("output", val(&a.output, a.output), "OUT.csv, OUT.npy (the predicted classes, int64) or OUT.npz (predicted, scores, labels, "
                                          "and with --states h1..hL); default: CSV on standard output")
-    ("states", po::bool_switch(&a.states), "also every layer's relaxed states (csv: columns hK_i; npz: hK as N x n_K, or N x C x H x W for conv layers)")
+    ("states", po::bool_switch(&a.states), "also every layer's relaxed states (csv: columns hK_i; npz: hK as N x n_K, or N x C x H x W for conv layers; "
+                                          "not the cross-entropy readout, whose logits are the scores)")
     ("threads", val(&a.threads, a.threads), "worker threads (default: all this process may use)")
     ("steps", val(&a.steps, a.steps), "free-phase steps from zero states (0: the run's test-steps)");
   // clang-format on

@@ -34,6 +34,10 @@ void put_float(std::string& s, float v) {
   s.append(buf, r.ptr);
 }
 
+// The layers whose states are written: all, but with the cross-entropy readout not the last,
+// which holds the readout's nudge (zero in a free phase); the scores are its logits.
+int state_layers(const Network& net) { return net.layers() - (net.softmax_readout ? 1 : 0); }
+
 // The dims of layer k's states for n examples: (n, n_k), or (n, C, H, W) for a conv layer.
 std::vector<std::size_t> state_dims(const Network& net, int k, int n) {
   std::vector<std::size_t> dims = {std::size_t(n)};
@@ -71,7 +75,7 @@ std::string csv_text(const Predictions& p, const Network& net) {
   std::string s = "index,predicted";
   if (p.labelled) s += ",label";
   for (int c = 0; c < p.classes; ++c) s += ",score_" + std::to_string(c);
-  const int L = net.layers();
+  const int L = state_layers(net);
   for (int k = 1; p.states && k <= L; ++k)
     for (int i = 0; i < p.states->size(k); ++i) s += ",h" + std::to_string(k) + "_" + std::to_string(i);
   s += "\n";
@@ -97,7 +101,7 @@ void write_npz_output(const std::string& path, const Predictions& p, const Netwo
     const std::vector<std::int64_t> labels(p.data->y.begin(), p.data->y.end());
     arrays.push_back(tensor("labels", {n}, NpyType::Int64, labels.data(), n));
   }
-  for (int k = 1; p.states && k <= net.layers(); ++k)
+  for (int k = 1; p.states && k <= state_layers(net); ++k)
     arrays.push_back(tensor("h" + std::to_string(k), state_dims(net, k, p.data->count), NpyType::Float32,
                             p.states->h[k].data(), n * std::size_t(p.states->size(k))));
   write_npz(path, arrays);
