@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """The NumPy twin of torch_ep.py: the same EP algorithm and settings (persistent particles,
-random sign of beta, batch 20, fixed order), vectorized over the minibatch with NumPy, as a
-user would write it. A speed baseline and accuracy cross-check for tools/compare.
+random sign of beta, batch 20, fixed order), vectorized over the minibatch with NumPy as a
+careful user would write it for speed: states, drives and products in arrays allocated once
+(np.matmul / np.add / np.clip with out=), x W_1 once per minibatch, no per-step allocation.
+A speed baseline and accuracy cross-check for tools/compare.
 
 usage: tools/reference/numpy_ep.py [--data DIR] [--epochs N] [--hidden 500] [--alphas "0.1 0.05"]
        [--n-free 20] [--n-nudged 4] [--beta 0.5] [--eps 0.5] [--seed S]
@@ -59,40 +61,92 @@ def main():
     eps, B = real(a.eps), a.batch
     eye = np.eye(10, dtype=real)
 
-    def relax(h, xw1, steps, beta=0.0, onehot=None):
-        for _ in range(steps):
-            new = [h[0]]  # the input stays clamped
-            for k in range(1, L + 1):
-                drive = xw1 if k == 1 else b[k] + h[k - 1] @ W[k]
-                if k < L:
-                    drive = drive + h[k + 1] @ W[k + 1].T
-                v = (1 - eps) * h[k] + eps * drive
-                if k == L and beta != 0.0:
-                    v += real(2 * eps * beta) * (onehot - h[k])
-                new.append(np.clip(v, 0, 1, out=v))
-            h = new
-        return h
+    class Relaxation:
+        """The synchronous dynamics for `rows` examples: the states and the next states (swapped
+        after every step), a product buffer per layer, and eps (x W_1 + b_1)."""
+
+        def __init__(self, rows):
+            self.h = [None] + [np.zeros((rows, n), real) for n in sizes[1:]]
+            self.nxt = [None] + [np.zeros((rows, n), real) for n in sizes[1:]]
+            self.prod = [None] + [np.zeros((rows, n), real) for n in sizes[1:]]
+            self.xw1 = np.zeros((rows, sizes[1]), real)
+
+        def clamp_input(self, x):
+            np.matmul(x, W[1], out=self.xw1)
+            self.xw1 += b[1]
+            self.xw1 *= eps
+
+        def run(self, steps, beta=0.0, onehot=None):
+            for _ in range(steps):
+                h, n = self.h, self.nxt
+                for k in range(1, L + 1):
+                    # n_k = (1 - eps) h_k + eps (b_k + h_{k-1} W_k + h_{k+1} W_{k+1}^T)
+                    if k == 1:
+                        np.copyto(n[1], self.xw1)
+                    else:
+                        np.matmul(h[k - 1], W[k], out=n[k])
+                        n[k] += b[k]
+                    if k < L:
+                        np.matmul(h[k + 1], W[k + 1].T, out=self.prod[k])
+                        if k == 1:
+                            self.prod[k] *= eps
+                            n[k] += self.prod[k]
+                        else:
+                            n[k] += self.prod[k]
+                    if k > 1:
+                        n[k] *= eps
+                    np.multiply(h[k], real(1 - eps), out=self.prod[k])
+                    n[k] += self.prod[k]
+                    if k == L and beta != 0.0:  # + 2 eps beta (onehot - h_L)
+                        np.subtract(onehot, h[k], out=self.prod[k])
+                        self.prod[k] *= real(2 * eps * beta)
+                        n[k] += self.prod[k]
+                    np.clip(n[k], 0, 1, out=n[k])
+                self.h, self.nxt = n, h
+
+    relax_b, relax_v = Relaxation(B), Relaxation(1000)
+    free = [None] + [np.zeros((B, n), real) for n in sizes[1:]]  # the free phase's states, for the update
+    grad = [None] + [np.zeros((sizes[k - 1], sizes[k]), real) for k in range(1, L + 1)]
+    grad_free = [None] + [np.zeros((sizes[k - 1], sizes[k]), real) for k in range(1, L + 1)]
+
+    def relax_list(h, xw1, steps):
+        """The validation pass's interface (ep_common.validation_errors): states as a list."""
+        r = relax_v
+        np.multiply(xw1, eps, out=r.xw1)
+        for k in range(1, L + 1):
+            np.copyto(r.h[k], h[k])
+        r.run(steps)
+        return [h[0]] + r.h[1:]
 
     for epoch in range(1, a.epochs + 1):
         t0 = time.perf_counter()
         errors = 0
         for first in range(0, a.train_samples - B + 1, B):
             idx = slice(first, first + B)
-            x, y = x_tr[idx], y_tr[idx]
-            xw1 = x @ W[1] + b[1]  # once per minibatch
-            h0 = relax([x] + [part_tr[k][idx] for k in range(1, L + 1)], xw1, a.n_free)
+            x, y = x_tr[idx].astype(real, copy=False), y_tr[idx]
+            r = relax_b
+            r.clamp_input(x)  # once per minibatch
             for k in range(1, L + 1):
-                part_tr[k][idx] = h0[k]
-            errors += int((h0[L].argmax(1) != y).sum())
+                np.copyto(r.h[k], part_tr[k][idx])
+            r.run(a.n_free)
+            for k in range(1, L + 1):
+                np.copyto(part_tr[k][idx], r.h[k])
+                np.copyto(free[k], r.h[k])
+            errors += int((r.h[L].argmax(1) != y).sum())
             beta = a.beta if a.beta_sign == "positive" else a.beta * (1 if rng.random() < 0.5 else -1)
-            hb = relax(h0, xw1, a.n_nudged, beta, eye[y])
+            r.run(a.n_nudged, beta, eye[y])
             for k in range(1, L + 1):
                 c = real(alphas[k - 1] / (beta * B))
-                W[k] += c * (hb[k - 1].T @ hb[k] - h0[k - 1].T @ h0[k])
-                b[k] += c * (hb[k] - h0[k]).sum(0)
+                below_nudged, below_free = (x, x) if k == 1 else (r.h[k - 1], free[k - 1])
+                np.matmul(below_nudged.T, r.h[k], out=grad[k])
+                np.matmul(below_free.T, free[k], out=grad_free[k])
+                grad[k] -= grad_free[k]
+                grad[k] *= c
+                W[k] += grad[k]
+                b[k] += c * (r.h[k].sum(0) - free[k].sum(0))
         train_seconds = time.perf_counter() - t0
         predicted = []
-        valid_errors = validation_errors(relax, W, b, x_va, y_va, part_va, L, a.n_free, predicted)
+        valid_errors = validation_errors(relax_list, W, b, x_va, y_va, part_va, L, a.n_free, predicted)
         trained = (a.train_samples // B) * B
         print_epoch(epoch, errors, valid_errors, time.perf_counter() - t0, train_seconds, trained)
         if a.class_counts:
