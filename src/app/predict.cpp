@@ -152,7 +152,7 @@ int run_predict(const Words& args, std::ostream& out, std::ostream& err, const R
   if (a.output.empty()) {
     out << csv_text(p, net);
   } else if (ends_with(a.output, ".csv")) {
-    write_file_atomically(a.output, csv_text(p, net), "output file '" + a.output + "'");
+    write_file_atomically(a.output, csv_text(p, net), "output file '" + a.output + "'", "a previous file there is kept");
   } else if (ends_with(a.output, ".npy")) {
     write_npy(a.output, tensor("predicted", {p.predicted.size()}, NpyType::Int64, p.predicted.data(), p.predicted.size()));
   } else {

@@ -47,14 +47,15 @@ std::string atomic_write_problem(const std::string& path) {
   return "";
 }
 
-void write_file_atomically(const std::string& path, const std::string& bytes, const std::string& what) {
+void write_file_atomically(const std::string& path, const std::string& bytes, const std::string& what,
+                           const std::string& kept) {
   const std::string tmp = path + ".tmp";
   auto fail = [&](const std::string& why) {
     ::unlink(tmp.c_str());
-    throw AtomicWriteError(what + ": " + why + "; the previous checkpoint is kept");
+    throw AtomicWriteError(what + ": " + why + "; " + kept);
   };
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw AtomicWriteError(what + ": cannot create '" + tmp + "': " + sys_error() + "; the previous checkpoint is kept");
+  if (fd < 0) throw AtomicWriteError(what + ": cannot create '" + tmp + "': " + sys_error() + "; " + kept);
   const bool ok = write_all(fd, bytes.data(), bytes.size()) && ::fsync(fd) == 0;
   const std::string err = ok ? "" : sys_error();
   if (::close(fd) != 0 && ok) fail("writing '" + tmp + "' failed: " + sys_error());

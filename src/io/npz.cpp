@@ -106,7 +106,8 @@ void write_npz(const std::string& path, const std::vector<NpyTensor>& arrays) {
 
 void write_npy(const std::string& path, const NpyTensor& a) {
   if (a.bytes.size() != a.count() * item_bytes(a.type)) throw InputError("npy file '" + path + "': bytes do not match the shape");
-  write_file_atomically(path, npy_bytes(a.shape, npy_descr(a.type), a.bytes.data(), a.bytes.size()), "npy file '" + path + "'");
+  write_file_atomically(path, npy_bytes(a.shape, npy_descr(a.type), a.bytes.data(), a.bytes.size()), "npy file '" + path + "'",
+                        "a previous file there is kept");
 }
 
 std::vector<NpyArray> read_npz(const std::string& path) {

@@ -14,7 +14,9 @@ struct AtomicWriteError : std::runtime_error {
 };
 
 // what: how errors name the file (e.g. "checkpoint 'PATH'").
-void write_file_atomically(const std::string& path, const std::string& bytes, const std::string& what);
+// kept: what the message says survives a failed write ("the previous checkpoint is kept").
+void write_file_atomically(const std::string& path, const std::string& bytes, const std::string& what,
+                           const std::string& kept = "the previous checkpoint is kept");
 // The error text of a folder or tmp file that cannot be used for path, or "" when
 // PATH.tmp can be created (and is removed again).
 std::string atomic_write_problem(const std::string& path);
