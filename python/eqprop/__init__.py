@@ -130,6 +130,31 @@ class Trainer:
         later call continues the epoch where it stopped."""
         return self._t.train_epoch()
 
+    def train_minibatches(self, n=1):
+        """Trains up to n minibatches of the current epoch (starting a new epoch if none is
+        open) and stops early where the epoch's pass ends; train_epoch() then validates and
+        closes the epoch (training nothing more). For tracing a run minibatch by minibatch: a
+        list with one dict per minibatch trained: 'position' (its first sample in the epoch's
+        order), 'examples' (the training rows it used), 'beta' (the signed beta of its nudged
+        phase), and its free phase's 'error', 'errors', 'count', 'energy', 'cost', 'steps',
+        'nudged_steps' (per phase) and 'active' (per class, the rows whose output unit is
+        above 0, or with the cross-entropy readout the rows predicting it). The results do not
+        depend on how an epoch is cut into calls."""
+        return self._t.train_minibatches(int(n))
+
+    def particles(self, rows=None, split="train"):
+        """Copies of the persistent particles (each example's last free-phase state) of the
+        examples `rows` (indices into the split; default all) of the 'train' or 'valid' split:
+        a list of float32 arrays [N x n_k] (conv layers [N x C x H x W]) for the layers in the
+        dynamics. ValueError when the run keeps no particles."""
+        import numpy as np
+
+        if split not in ("train", "valid"):
+            raise ValueError(f"split: expected 'train' or 'valid', found {split!r}")
+        count = len(self.train) if split == "train" else (len(self.valid) if self.valid is not None else 0)
+        idx = np.arange(count) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
+        return self._t.particles(split, idx.tolist())
+
     def fit(self, epochs=None, callback=None):
         """Trains until `epochs` epochs are done in all (default: the configuration's; the
         learning-rate schedule follows the configuration's epochs). callback(metrics) runs after

@@ -266,6 +266,83 @@ class PyTrainer {
     return json_to_python(epoch_json(*stats, train_.count, phases));
   }
 
+  // Up to n minibatches of the current epoch (starting it if needed), stopping early where the
+  // pass ends; one dict per minibatch. Ctrl-C as train_epoch(): the minibatches trained stay.
+  py::list train_minibatches(int n) {
+    if (n < 1) throw py::value_error("n: expected a count >= 1, found " + std::to_string(n));
+    std::vector<MinibatchRecord> done;
+    std::vector<std::vector<std::int32_t>> examples;
+    bool interrupted = false;
+    {
+      const ThreadSetup threads(cfg().threads);
+      py::gil_scoped_release nogil;
+      auto last = std::chrono::steady_clock::now();
+      t_->train_pass([&](const Trainer& t) {
+        const MinibatchRecord& r = *t.last_minibatch();
+        done.push_back(r);
+        const std::int32_t* first = t.state().order.data() + r.position;
+        examples.emplace_back(first, first + t.state().cfg.batch);
+        if (static_cast<int>(done.size()) >= n) return Next::Stop;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::milliseconds(50)) return Next::Continue;
+        last = now;
+        py::gil_scoped_acquire gil;
+        if (PyErr_CheckSignals() != 0) {
+          interrupted = true;
+          return Next::Stop;
+        }
+        return Next::Continue;
+      });
+    }
+    if (interrupted) throw py::error_already_set();
+    const int phases = cfg().nudging == Nudging::Symmetric ? 2 : 1;
+    py::list out;
+    for (std::size_t i = 0; i < done.size(); ++i) {
+      const StateStats& s = done[i].free;
+      py::dict d = stats_dict(s, 0.0);
+      d.attr("pop")("seconds");
+      d["position"] = done[i].position;
+      d["beta"] = done[i].beta;
+      d["nudged_steps"] = s.count > 0 ? s.nudged_steps / double(s.count * phases) : 0.0;
+      d["examples"] = py::array_t<std::int32_t>(py::ssize_t(examples[i].size()), examples[i].data());
+      d["active"] = py::array_t<double>(py::ssize_t(s.active.size()), s.active.data());
+      out.append(d);
+    }
+    return out;
+  }
+
+  // The persistent particles of the given examples of a split, as arrays [N x shape_k] per
+  // layer 1..L (rows: example indices of that split, checked).
+  py::list particles(const std::string& split, const std::vector<std::int64_t>& rows) const {
+    if (split != "train" && split != "valid") throw py::value_error("split: expected 'train' or 'valid', found '" + split + "'");
+    if (!cfg().persistent_particles) {
+      throw py::value_error("particles: this run keeps none (persistent-particles = false: every free phase starts from zero)");
+    }
+    const TrainState& st = t_->state();
+    const Particles& p = split == "train" ? st.train_particles : st.valid_particles;
+    for (const std::int64_t r : rows) {
+      if (r < 0 || r >= p.capacity) {
+        throw py::index_error("rows: example " + std::to_string(r) + " is outside the " + split + " split's 0.." +
+                              std::to_string(p.capacity - 1));
+      }
+    }
+    py::list states;
+    const Network& net = t_->network();
+    const int L_dyn = net.softmax_readout ? net.layers() - 1 : net.layers();
+    for (int k = 1; k <= L_dyn; ++k) {
+      const Shape sh = net.shape(k);
+      std::vector<py::ssize_t> dims = {py::ssize_t(rows.size())};
+      if (!net.conv(k)) dims.push_back(net.sizes[k]);
+      else dims.insert(dims.end(), {sh.c, sh.h, sh.w});
+      py::array_t<float> a(dims);
+      const std::size_t n = std::size_t(net.sizes[k]);  // all units of the layer (C x H x W for conv)
+      float* dst = a.mutable_data();
+      for (std::size_t i = 0; i < rows.size(); ++i) std::copy_n(p.row(k, int(rows[i])), n, dst + i * n);
+      states.append(a);
+    }
+    return states;
+  }
+
   // data: a split (the Trainer's own validation split with particles = true relaxes from its
   // persistent particles, as the CLI's eval --split valid).
   py::dict evaluate(const PyDataPtr& data, int steps, bool from_particles) {
@@ -491,6 +568,8 @@ PYBIND11_MODULE(_core, m) {
       .def(py::init<const Config&, const PyDataPtr&, const PyDataPtr&>(), py::arg("config"), py::arg("train"),
            py::arg("valid").none(true))
       .def("train_epoch", &PyTrainer::train_epoch)
+      .def("train_minibatches", &PyTrainer::train_minibatches)
+      .def("particles", &PyTrainer::particles)
       .def("evaluate", &PyTrainer::evaluate)
       .def("relax", &PyTrainer::relax)
       .def("save", &PyTrainer::save)

@@ -281,3 +281,46 @@ def test_ctrl_c_raises_keyboard_interrupt_and_training_goes_on():
     u.train_epoch()
     for a, b in zip(t.weights + t.biases, u.weights + u.biases):
         assert np.array_equal(a, b)
+
+
+def test_train_minibatches_traces_a_run_with_the_same_bits():
+    cfg = eqprop.Config(f"{CONFIGS}/net1.cfg", epochs=1, threads=2, **SMALL)
+    tr, va, _ = eqprop.datasets.load(cfg)
+    t = eqprop.Trainer(cfg, tr, va)
+    first = t.train_minibatches(3)
+    assert [r["position"] for r in first] == [0, 20, 40]
+    assert [list(r["examples"]) for r in first] == [list(range(i, i + 20)) for i in (0, 20, 40)]
+    assert all(abs(r["beta"]) == cfg["beta"] and r["count"] == 20 for r in first)
+    # Each record's figures are those of its examples' particles (their free-phase states).
+    for r in first:
+        h1, out = t.particles(r["examples"])
+        assert h1.shape == (20, 500) and out.shape == (20, 10) and out.max() > 0
+        assert int((out.argmax(1) != tr.labels[r["examples"]]).sum()) == r["errors"]
+        assert np.array_equal((out > 0).sum(0), r["active"])
+    assert not t.particles([1999])[1].any()  # not trained yet: still zero
+    # The rest of the epoch in uneven pieces, then train_epoch() validates without training more.
+    records = first
+    while True:
+        more = t.train_minibatches(37)
+        if not more:
+            break
+        records += more
+    assert len(records) == 100 and t._t.cursor == 2000
+    m = t.train_epoch()
+    assert m["epoch"] == 1 and abs(m["train_error"] - 100.0 * sum(r["errors"] for r in records) / 2000) < 1e-9
+    u = eqprop.Trainer(cfg, tr, va)
+    u.train_epoch()
+    for a, b in zip(t.weights + t.biases, u.weights + u.biases):
+        assert np.array_equal(a, b)
+    signs = {np.sign(r["beta"]) for r in records}
+    assert signs == {-1.0, 1.0}  # beta-sign random: both signs within 100 draws
+    with pytest.raises(ValueError, match="n: expected"):
+        t.train_minibatches(0)
+    with pytest.raises(ValueError, match="split"):
+        t.particles(split="test")
+    with pytest.raises(IndexError, match="outside"):
+        t.particles([2000])
+    assert [p.shape for p in t.particles(split="valid")] == [(500, 500), (500, 10)]
+    z = eqprop.Trainer(cfg.replace(persistent_particles=False), tr, va)
+    with pytest.raises(ValueError, match="keeps none"):
+        z.particles([0])

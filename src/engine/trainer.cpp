@@ -209,6 +209,9 @@ bool Trainer::train_pass(const std::function<Next(const Trainer&)>& after_miniba
     const StateStats s = train_minibatch(st_.order.data() + st_.cursor, beta);
     if (!std::isfinite(s.energy) || !std::isfinite(s.cost)) check_finite("free phase", true);
     st_.current.train += s;
+    if (!last_) last_.emplace();
+    last_->position = st_.cursor, last_->beta = beta;
+    last_->free = s;  // copy-assigned: the vectors reuse their storage, no allocation per minibatch
     st_.cursor += B;
     if (after_minibatch) {
       const auto t1 = clock::now();

@@ -28,6 +28,15 @@ void check_resume_architecture(const TrainState& state, const Config& cfg);
 // What the caller of train_pass() wants after each minibatch.
 enum class Next { Continue, Stop };
 
+// The minibatch a Trainer trained last: which examples, the signed beta its nudged phase used,
+// and the figures of its free phase (before its update). For tracing a run minibatch by
+// minibatch (the Python package's train_minibatches()); not training state, not checkpointed.
+struct MinibatchRecord {
+  int position = 0;  // its first sample in the epoch's order (examples order[position..+batch))
+  float beta = 0;    // as the update used it: with beta-sign random, its sign is this minibatch's draw
+  StateStats free;
+};
+
 class Trainer {
  public:
   // A fresh run: Glorot weights from cfg.seed, zero particles. cfg must be validated. The data
@@ -72,6 +81,8 @@ class Trainer {
   void check_parameters() const { check_finite("before writing a checkpoint", false); }
 
   const TrainState& state() const { return st_; }
+  // Empty until this object has trained a minibatch.
+  const std::optional<MinibatchRecord>& last_minibatch() const { return last_; }
   const Network& network() const { return st_.net; }
   // The weights and biases to be set in place (the Python package's setters), shapes kept.
   Network& parameters() { return st_.net; }
@@ -110,6 +121,7 @@ class Trainer {
   std::optional<Layers<float>> layers_;  // the layers' kinds, refreshed before every minibatch and evaluation
   tbb::enumerable_thread_specific<Workspace> workspaces_;
   long input_nonzeros_ = 0;  // not training state: speed accounting only
+  std::optional<MinibatchRecord> last_;  // not training state: for tracing
   long input_samples_ = 0;
 };
 
