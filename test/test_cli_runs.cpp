@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -264,3 +265,30 @@ TEST_CASE("SIGTERM: the run checkpoints and exits 143") {
   CHECK(run("info " + ck).code == 0);
 }
 
+
+TEST_CASE("bench prints its measures, the serial share a part of the training time") {
+  const auto r = run("bench " + data_arg() + " --train-samples 400 --valid-samples 100 --threads 2");
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  std::map<std::string, double> v;
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    std::string key;
+    double value = 0;
+    if (words >> key >> value) v[key] = value;
+  }
+  for (const char* k : {"train_samples_per_second", "train_relax_share", "train_update_share", "train_serial_share",
+                        "eval_samples_per_second", "sgemm_gflops_one_thread"}) {
+    CAPTURE(k);
+    REQUIRE(v.count(k) == 1);
+    CHECK(v[k] > 0);
+  }
+  CHECK(v["train_samples"] == 400);
+  CHECK(v["threads"] == 2);
+  // The two timed parts cover the minibatch, and the serial work lies inside them.
+  CHECK(v["train_relax_share"] + v["train_update_share"] <= 1.0 + 1e-9);
+  CHECK(v["train_relax_share"] + v["train_update_share"] > 0.9);
+  CHECK(v["train_serial_share"] < v["train_relax_share"] + v["train_update_share"]);
+}

@@ -63,7 +63,7 @@ double sgemm_gflops(int n, int repeats, int threads) {
 // The timed passes' figures: medians of three.
 struct BenchFigures {
   int trained = 0;
-  double train_rate = 0, eval_rate = 0, relax_share = 0, update_share = 0, input_units = 0;
+  double train_rate = 0, eval_rate = 0, relax_share = 0, update_share = 0, serial_share = 0, input_units = 0;
 };
 
 BenchFigures measure(const Config& cfg, const Splits& data, Trainer& trainer) {
@@ -72,7 +72,13 @@ BenchFigures measure(const Config& cfg, const Splits& data, Trainer& trainer) {
   trainer.train_epoch();
   const long nonzeros0 = trainer.input_nonzeros(), samples0 = trainer.input_samples();
   std::vector<EpochStats> runs;
-  for (int r = 0; r < 3; ++r) runs.push_back(trainer.train_epoch());
+  std::vector<double> serial;  // per pass: seconds outside the parallel regions over training seconds
+  for (int r = 0; r < 3; ++r) {
+    const double s0 = trainer.serial_seconds();
+    runs.push_back(trainer.train_epoch());
+    serial.push_back((trainer.serial_seconds() - s0) / runs.back().train_seconds);
+  }
+  std::sort(serial.begin(), serial.end());
   auto median = [&](auto key) {
     std::vector<double> v;
     for (const auto& e : runs) v.push_back(key(e));
@@ -85,6 +91,7 @@ BenchFigures measure(const Config& cfg, const Splits& data, Trainer& trainer) {
   f.eval_rate = median([&](const EpochStats& e) { return data.valid.count / e.valid_seconds; });
   f.relax_share = median([](const EpochStats& e) { return e.relax_seconds / e.train_seconds; });
   f.update_share = median([](const EpochStats& e) { return e.update_seconds / e.train_seconds; });
+  f.serial_share = serial[1];
   // The input products run over the nonzero inputs only: count what they computed.
   f.input_units = double(trainer.input_nonzeros() - nonzeros0) / double(trainer.input_samples() - samples0);
   return f;
@@ -107,6 +114,7 @@ void report(std::ostream& out, const Config& cfg, const Splits& data, const Trai
   line(out, "train_dense_gflops", train_rate * dense_flops / 1e9, "the work done per second, dense count");
   line(out, "train_relax_share", f.relax_share, "of training time in x W_1 and the free and nudged phases");
   line(out, "train_update_share", f.update_share, "of training time in the reducer");
+  line(out, "train_serial_share", f.serial_share, "of training time outside the parallel regions (part of the two above)");
   line(out, "eval_samples", data.valid.count);
   line(out, "eval_samples_per_second", eval_rate);
   line(out, "eval_gflops", eval_rate * eval_flops / 1e9);

@@ -134,6 +134,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   for (int i = 0; i < B; ++i)
     if (i < own.first || i >= own.first + own.count) set_training_input(idx[i], i);
   const bool persistent = st_.cfg.persistent_particles;
+  const auto t_fork = std::chrono::steady_clock::now();
   for_each_chunk_of(mine, B, chunk, [&](int c, int first, int rows) {
     Workspace& ws = workspaces_.local();
     // The chunk's inputs (with max-shift, moved copies) into its own rows of the minibatch.
@@ -158,6 +159,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const bool symmetric = st_.cfg.nudging == Nudging::Symmetric;
   const float beta_diff = symmetric ? 2.f * beta_signed : beta_signed;
   const std::vector<float>& alphas = epoch_alphas();
+  const auto t_reduce = std::chrono::steady_clock::now();
   parallel_for_index(blocks_.size(), [&](std::size_t i) {
     ep_update_block(st_.net, *layers_, blocks_[i], mb_.input, mb_.nudged, mb_.phase_b(st_.cfg.nudging), B, alphas, beta_diff,
                     mb_.diff1.data(), workspaces_.local().update, st_.cfg.weight_decay, st_.cfg.momentum > 0.f ? &st_.velocity : nullptr,
@@ -166,7 +168,13 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const auto t_end = std::chrono::steady_clock::now();
   st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();
   st_.current.update_seconds += std::chrono::duration<double>(t_end - t_relaxed).count();
-  return sum_in_order(mb_.chunk_stats);
+  StateStats total = sum_in_order(mb_.chunk_stats);
+  // Outside the two parallel regions (before the fork, between the join and the reducer,
+  // after it); the exchange between processes is waiting, not serial work, and is left out.
+  using sec = std::chrono::duration<double>;
+  serial_seconds_ += sec(t_fork - t_start).count() + sec(t_reduce - t_relaxed).count() +
+                     sec(std::chrono::steady_clock::now() - t_end).count();
+  return total;
 }
 
 void Trainer::set_training_input(std::int32_t example, int slot) {

@@ -94,6 +94,9 @@ class Trainer {
   // the x W_1 and W_1-update products really used (flops.hpp).
   long input_nonzeros() const { return input_nonzeros_; }
   long input_samples() const { return input_samples_; }
+  // Seconds of the minibatches trained by this object spent outside their parallel regions
+  // (one thread's work whatever the thread count; bench prints its share).
+  double serial_seconds() const { return serial_seconds_; }
 
  private:
   void allocate_buffers();
@@ -123,6 +126,7 @@ class Trainer {
   long input_nonzeros_ = 0;  // not training state: speed accounting only
   std::optional<MinibatchRecord> last_;  // not training state: for tracing
   long input_samples_ = 0;
+  double serial_seconds_ = 0;  // not training state: speed accounting only
 };
 
 }  // namespace eqprop
