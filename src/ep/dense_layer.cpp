@@ -1,14 +1,30 @@
 #include "eqprop/ep/dense_layer.hpp"
 
+#include <type_traits>
+
 #include "eqprop/kernels/blas.hpp"
 #include "eqprop/kernels/blend.hpp"
+#include "eqprop/kernels/skinny_gemm.hpp"
 #include "eqprop/ep/rows.hpp"
 
 namespace eqprop {
 
 template <typename T>
+bool DenseLayer<T>::skinny_for(int rows) const {
+  if constexpr (std::is_same_v<T, float>) return skinny_ && !narrow_active() && skinny_available(rows);
+  return false;
+}
+
+template <typename T>
 void DenseLayer<T>::refresh(const NetworkT<T>& net) {
   if (narrow_) top_.refresh(net.W[k_].data(), net.sizes[k_ - 1], net.sizes[k_]);
+  // Layer 1's top-down product never runs (the input is clamped).
+  if constexpr (std::is_same_v<T, float>) {
+    if (skinny_ && !narrow_active() && k_ >= 2 && skinny_available(1)) {
+      wt_.resize(net.W[k_].size());
+      transpose(net.sizes[k_ - 1], net.sizes[k_], net.W[k_].data(), wt_.data());
+    }
+  }
 }
 
 template <typename T>
@@ -21,6 +37,8 @@ void DenseLayer<T>::up(const NetworkT<T>& net, int rows, const T* below, T* d, K
   const int n = net.sizes[k_], n_below = net.sizes[k_ - 1];
   if (narrow_active()) {
     narrow_up(rows, n_below, n, below, top_.padded.data(), d);
+  } else if (skinny_for(rows)) {
+    if constexpr (std::is_same_v<T, float>) skinny_gemm(rows, n, n_below, below, n_below, net.W[k_].data(), n, d, n, true);
   } else {
     gemm(Trans::No, Trans::No, rows, n, n_below, T(1), below, n_below, net.W[k_].data(), n, T(1), d, n);
   }
@@ -36,8 +54,12 @@ void DenseLayer<T>::down_blend(const NetworkT<T>& net, int rows, const T* above,
     return;
   }
   // With a drive the product starts from zero and the drive joins in the blend.
-  gemm(Trans::No, Trans::Yes, rows, n_below, n, T(1), above, n, net.W[k_].data(), n, drive ? T(0) : T(1), d,
-       n_below);
+  if (skinny_for(rows) && !wt_.empty()) {
+    if constexpr (std::is_same_v<T, float>) skinny_gemm(rows, n_below, n, above, n, wt_.data(), n_below, d, n_below, !drive);
+  } else {
+    gemm(Trans::No, Trans::Yes, rows, n_below, n, T(1), above, n, net.W[k_].data(), n, drive ? T(0) : T(1), d,
+         n_below);
+  }
   blend_rows(d, h, d, drive, keep, eps, std::size_t(rows) * n_below);
 }
 

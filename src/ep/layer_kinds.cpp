@@ -20,8 +20,9 @@ struct Registration {
 
 template <typename T>
 std::unique_ptr<LayerKind<T>> make_dense(const NetworkT<T>& net, int k, bool fast) {
-  // Only the output layer's products are narrow enough for the narrow loops.
-  return std::make_unique<DenseLayer<T>>(k, fast && k == net.layers());
+  // Only the output layer's products are narrow enough for the narrow loops; the others take
+  // the skinny loops where a chunk has few rows.
+  return std::make_unique<DenseLayer<T>>(k, fast && k == net.layers(), fast);
 }
 
 template <typename T>

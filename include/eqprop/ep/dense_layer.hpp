@@ -1,7 +1,11 @@
 // The dense layer kind: W_k is a full [n_{k-1} x n_k] matrix. Its products go to sgemm, except
 // those of a narrow output layer (at most kNarrowUnits units), which narrow_layer.hpp's loops
-// do from the copies in a NarrowTop: at 10 x 10 sgemm's set-up costs more than the arithmetic.
+// do from the copies in a NarrowTop (at 10 x 10 sgemm's set-up costs more than the
+// arithmetic), and, in float, the relaxation products of a chunk of at most kSkinnyRows rows,
+// which skinny_gemm.hpp's loops do (the top-down one from a copy of W_k^T).
 #pragma once
+#include <vector>
+
 #include "eqprop/kernels/narrow_layer.hpp"
 #include "eqprop/ep/layer_kind.hpp"
 
@@ -11,7 +15,9 @@ template <typename T>
 class DenseLayer : public LayerKind<T> {
  public:
   // narrow: use the narrow loops when the layer is narrow enough (the output layer).
-  DenseLayer(int k, bool narrow) : k_(k), narrow_(narrow) {}
+  // skinny: use the skinny loops for chunks of few rows (float only; the readable reference
+  // layers keep sgemm).
+  DenseLayer(int k, bool narrow, bool skinny = false) : k_(k), narrow_(narrow), skinny_(skinny) {}
   std::string name() const override { return "dense"; }
   void refresh(const NetworkT<T>& net) override;
   void bias(const NetworkT<T>& net, int rows, T* d) const override;
@@ -23,9 +29,11 @@ class DenseLayer : public LayerKind<T> {
 
  private:
   bool narrow_active() const { return narrow_ && top_.active(); }
+  bool skinny_for(int rows) const;
   int k_;
-  bool narrow_;
+  bool narrow_, skinny_;
   NarrowTop<T> top_;  // the copies of W_k the narrow loops read (empty unless narrow)
+  std::vector<T> wt_;  // W_k^T [n_k x n_{k-1}] for the skinny top-down product (k >= 2), else empty
 };
 
 }  // namespace eqprop

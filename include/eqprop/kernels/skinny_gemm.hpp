@@ -1,0 +1,34 @@
+// The products of a relaxation step between two wide layers when a chunk has few rows:
+// C [rows x n] (+)= A [rows x K] B [K x n], row-major, rows <= kSkinnyRows (a training chunk is
+// 10 samples). OpenBLAS packs A into 16-row panels and B into blocks on every call, so at 10
+// rows sgemm runs at about 40 % of its large-matrix rate (net2's 500 x 500 layers, AMD EPYC);
+// these loops keep every row's partial sums for a block of columns in vector registers and
+// stream B once.
+//
+// Every C[i][j] is one chain of fused multiply-adds over k in order, starting from C[i][j]
+// (accumulate) or from 0: the AVX-512 and AVX2 paths give the same bits, on any row or column
+// blocking. Machines without FMA (and double precision) keep sgemm: skinny_available() says.
+#pragma once
+
+namespace eqprop {
+
+constexpr int kSkinnyRows = 32;
+
+// True when the CPU has AVX2 and FMA (the loops' lowest level), and rows is in 1..kSkinnyRows.
+bool skinny_available(int rows);
+
+// C = (accumulate ? C : 0) + A B, each element's sum in k order. Requires skinny_available(rows).
+void skinny_gemm(int rows, int n, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                 bool accumulate);
+
+// The vector paths, for the tests: each gives the bits of the scalar chain of std::fma.
+enum class SkinnyPath { Avx2, Avx512 };
+bool skinny_path_available(SkinnyPath path);
+void skinny_gemm_on(SkinnyPath path, int rows, int n, int K, const float* A, int lda, const float* B, int ldb, float* C,
+                    int ldc, bool accumulate);
+
+// dst [cols x rows] = src [rows x cols]^T (dst row stride rows), blocked for the caches: the
+// copy of W_k^T that the top-down product reads as its B.
+void transpose(int rows, int cols, const float* src, float* dst);
+
+}  // namespace eqprop

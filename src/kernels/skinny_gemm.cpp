@@ -1,0 +1,186 @@
+#include "eqprop/kernels/skinny_gemm.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <stdexcept>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define EQPROP_SKINNY_X86 1
+#endif
+
+namespace eqprop {
+
+#if EQPROP_SKINNY_X86
+namespace {
+
+// Rows are split into near-equal blocks of at most R_MAX, so that a block's partial sums for
+// a block of columns fit the vector registers: AVX-512 2 x 16 columns for up to 12 rows (24
+// accumulators of 32 registers), AVX2 2 x 8 columns for up to 6 rows (12 of 16).
+template <typename F>
+void row_blocks(int rows, int r_max, F&& f) {
+  const int blocks = (rows + r_max - 1) / r_max;
+  int first = 0;
+  for (int b = 0; b < blocks; ++b) {
+    const int r = rows / blocks + (b < rows % blocks ? 1 : 0);
+    f(first, r);
+    first += r;
+  }
+}
+
+// ---- AVX-512 ----------------------------------------------------------------------------
+
+template <int R>
+__attribute__((target("avx512f"))) void block512(int n, int K, const float* A, int lda, const float* B, int ldb,
+                                                 float* C, int ldc, bool acc) {
+  int j = 0;
+  for (; j + 32 <= n; j += 32) {
+    __m512 c0[R], c1[R];
+    for (int i = 0; i < R; ++i) {
+      c0[i] = acc ? _mm512_loadu_ps(C + std::size_t(i) * ldc + j) : _mm512_setzero_ps();
+      c1[i] = acc ? _mm512_loadu_ps(C + std::size_t(i) * ldc + j + 16) : _mm512_setzero_ps();
+    }
+    const float* b = B + j;
+    for (int k = 0; k < K; ++k, b += ldb) {
+      const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+      for (int i = 0; i < R; ++i) {
+        const __m512 a = _mm512_set1_ps(A[std::size_t(i) * lda + k]);
+        c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+      }
+    }
+    for (int i = 0; i < R; ++i) {
+      _mm512_storeu_ps(C + std::size_t(i) * ldc + j, c0[i]);
+      _mm512_storeu_ps(C + std::size_t(i) * ldc + j + 16, c1[i]);
+    }
+  }
+  for (; j < n; j += 16) {  // the last columns, 16 at a time with a mask
+    const __mmask16 m = n - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - j)) - 1);
+    __m512 c0[R];
+    for (int i = 0; i < R; ++i) c0[i] = acc ? _mm512_maskz_loadu_ps(m, C + std::size_t(i) * ldc + j) : _mm512_setzero_ps();
+    const float* b = B + j;
+    for (int k = 0; k < K; ++k, b += ldb) {
+      const __m512 b0 = _mm512_maskz_loadu_ps(m, b);
+      for (int i = 0; i < R; ++i) c0[i] = _mm512_fmadd_ps(_mm512_set1_ps(A[std::size_t(i) * lda + k]), b0, c0[i]);
+    }
+    for (int i = 0; i < R; ++i) _mm512_mask_storeu_ps(C + std::size_t(i) * ldc + j, m, c0[i]);
+  }
+}
+
+// ---- AVX2 + FMA -------------------------------------------------------------------------
+
+template <int R>
+__attribute__((target("avx2,fma"))) void block256(int n, int K, const float* A, int lda, const float* B, int ldb,
+                                                  float* C, int ldc, bool acc) {
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    __m256 c0[R], c1[R];
+    for (int i = 0; i < R; ++i) {
+      c0[i] = acc ? _mm256_loadu_ps(C + std::size_t(i) * ldc + j) : _mm256_setzero_ps();
+      c1[i] = acc ? _mm256_loadu_ps(C + std::size_t(i) * ldc + j + 8) : _mm256_setzero_ps();
+    }
+    const float* b = B + j;
+    for (int k = 0; k < K; ++k, b += ldb) {
+      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+      for (int i = 0; i < R; ++i) {
+        const __m256 a = _mm256_broadcast_ss(A + std::size_t(i) * lda + k);
+        c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
+        c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
+      }
+    }
+    for (int i = 0; i < R; ++i) {
+      _mm256_storeu_ps(C + std::size_t(i) * ldc + j, c0[i]);
+      _mm256_storeu_ps(C + std::size_t(i) * ldc + j + 8, c1[i]);
+    }
+  }
+  for (; j < n; j += 8) {  // the last columns, 8 at a time with a mask
+    const int left = std::min(8, n - j);
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 c0[R];
+    for (int i = 0; i < R; ++i) c0[i] = acc ? _mm256_maskload_ps(C + std::size_t(i) * ldc + j, m) : _mm256_setzero_ps();
+    const float* b = B + j;
+    for (int k = 0; k < K; ++k, b += ldb) {
+      const __m256 b0 = _mm256_maskload_ps(b, m);
+      for (int i = 0; i < R; ++i) c0[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(A + std::size_t(i) * lda + k), b0, c0[i]);
+    }
+    for (int i = 0; i < R; ++i) _mm256_maskstore_ps(C + std::size_t(i) * ldc + j, m, c0[i]);
+  }
+}
+
+using Block = void (*)(int, int, const float*, int, const float*, int, float*, int, bool);
+
+template <int R>
+struct K512 {
+  static constexpr Block f = &block512<R>;
+};
+template <int R>
+struct K256 {
+  static constexpr Block f = &block256<R>;
+};
+
+constexpr Block kBlocks512[13] = {nullptr,    K512<1>::f, K512<2>::f, K512<3>::f,  K512<4>::f,  K512<5>::f, K512<6>::f,
+                                  K512<7>::f, K512<8>::f, K512<9>::f, K512<10>::f, K512<11>::f, K512<12>::f};
+constexpr Block kBlocks256[7] = {nullptr, K256<1>::f, K256<2>::f, K256<3>::f, K256<4>::f, K256<5>::f, K256<6>::f};
+
+enum class Level { None, Avx2, Avx512 };
+
+Level cpu_level() {
+  // Looked up once; a process never changes CPU.
+  static const Level level = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return Level::Avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Level::Avx2;
+    return Level::None;
+  }();
+  return level;
+}
+
+}  // namespace
+
+bool skinny_available(int rows) { return rows >= 1 && rows <= kSkinnyRows && cpu_level() != Level::None; }
+
+bool skinny_path_available(SkinnyPath path) {
+  const Level l = cpu_level();
+  return path == SkinnyPath::Avx2 ? l != Level::None : l == Level::Avx512;
+}
+
+void skinny_gemm_on(SkinnyPath path, int rows, int n, int K, const float* A, int lda, const float* B, int ldb, float* C,
+                    int ldc, bool accumulate) {
+  if (!skinny_path_available(path) || rows < 1 || rows > kSkinnyRows) {
+    throw std::logic_error("skinny_gemm: this path is not available here, or rows is outside 1..kSkinnyRows");
+  }
+  const bool wide = path == SkinnyPath::Avx512;
+  row_blocks(rows, wide ? 12 : 6, [&](int first, int r) {
+    const Block f = wide ? kBlocks512[r] : kBlocks256[r];
+    f(n, K, A + std::size_t(first) * lda, lda, B, ldb, C + std::size_t(first) * ldc, ldc, accumulate);
+  });
+}
+
+void skinny_gemm(int rows, int n, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                 bool accumulate) {
+  skinny_gemm_on(cpu_level() == Level::Avx512 ? SkinnyPath::Avx512 : SkinnyPath::Avx2, rows, n, K, A, lda, B, ldb, C,
+                 ldc, accumulate);
+}
+
+#else
+
+bool skinny_available(int) { return false; }
+bool skinny_path_available(SkinnyPath) { return false; }
+void skinny_gemm_on(SkinnyPath, int, int, int, const float*, int, const float*, int, float*, int, bool) {
+  throw std::logic_error("skinny_gemm: not available on this CPU (check skinny_available first)");
+}
+void skinny_gemm(int, int, int, const float*, int, const float*, int, float*, int, bool) {
+  throw std::logic_error("skinny_gemm: not available on this CPU (check skinny_available first)");
+}
+
+#endif
+
+void transpose(int rows, int cols, const float* src, float* dst) {
+  constexpr int kTile = 32;
+  for (int i0 = 0; i0 < rows; i0 += kTile)
+    for (int j0 = 0; j0 < cols; j0 += kTile)
+      for (int i = i0; i < std::min(rows, i0 + kTile); ++i)
+        for (int j = j0; j < std::min(cols, j0 + kTile); ++j) dst[std::size_t(j) * rows + i] = src[std::size_t(i) * cols + j];
+}
+
+}  // namespace eqprop
