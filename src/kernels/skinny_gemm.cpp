@@ -137,7 +137,7 @@ Level cpu_level() {
 
 }  // namespace
 
-bool skinny_available(int rows) { return rows >= 1 && rows <= kSkinnyRows && cpu_level() != Level::None; }
+bool skinny_available(int rows) { return rows >= 1 && cpu_level() != Level::None; }
 
 bool skinny_path_available(SkinnyPath path) {
   const Level l = cpu_level();
@@ -146,8 +146,8 @@ bool skinny_path_available(SkinnyPath path) {
 
 void skinny_gemm_on(SkinnyPath path, int rows, int n, int K, const float* A, int lda, const float* B, int ldb, float* C,
                     int ldc, bool accumulate) {
-  if (!skinny_path_available(path) || rows < 1 || rows > kSkinnyRows) {
-    throw std::logic_error("skinny_gemm: this path is not available here, or rows is outside 1..kSkinnyRows");
+  if (!skinny_path_available(path) || rows < 1) {
+    throw std::logic_error("skinny_gemm: this path is not available here, or rows < 1");
   }
   const bool wide = path == SkinnyPath::Avx512;
   row_blocks(rows, wide ? 12 : 6, [&](int first, int r) {

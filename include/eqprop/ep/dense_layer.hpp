@@ -1,7 +1,7 @@
 // The dense layer kind: W_k is a full [n_{k-1} x n_k] matrix. Its products go to sgemm, except
 // those of a narrow output layer (at most kNarrowUnits units), which narrow_layer.hpp's loops
 // do from the copies in a NarrowTop (at 10 x 10 sgemm's set-up costs more than the
-// arithmetic), and, in float, the relaxation products of a chunk of at most kSkinnyRows rows,
+// arithmetic), and, in float on CPUs with FMA, the relaxation products between wide layers,
 // which skinny_gemm.hpp's loops do (the top-down one from a copy of W_k^T).
 #pragma once
 #include <vector>
@@ -15,8 +15,8 @@ template <typename T>
 class DenseLayer : public LayerKind<T> {
  public:
   // narrow: use the narrow loops when the layer is narrow enough (the output layer).
-  // skinny: use the skinny loops for chunks of few rows (float only; the readable reference
-  // layers keep sgemm).
+  // skinny: use the skinny loops for the relaxation products (float only; the readable
+  // reference layers keep sgemm).
   DenseLayer(int k, bool narrow, bool skinny = false) : k_(k), narrow_(narrow), skinny_(skinny) {}
   std::string name() const override { return "dense"; }
   void refresh(const NetworkT<T>& net) override;

@@ -1,9 +1,9 @@
-// The products of a relaxation step between two wide layers when a chunk has few rows:
-// C [rows x n] (+)= A [rows x K] B [K x n], row-major, rows <= kSkinnyRows (a training chunk is
-// 10 samples). OpenBLAS packs A into 16-row panels and B into blocks on every call, so at 10
+// The products of a relaxation step between two wide layers: C [rows x n] (+)= A [rows x K]
+// B [K x n], row-major, for a chunk's rows (a training chunk is 10 samples, an evaluation
+// chunk 250). OpenBLAS packs A into 16-row panels and B into blocks on every call, so at 10
 // rows sgemm runs at about 40 % of its large-matrix rate (net2's 500 x 500 layers, AMD EPYC);
-// these loops keep every row's partial sums for a block of columns in vector registers and
-// stream B once.
+// these loops keep the partial sums of up to 12 rows for a block of columns in vector
+// registers and stream B once per such block of rows.
 //
 // Every C[i][j] is one chain of fused multiply-adds over k in order, starting from C[i][j]
 // (accumulate) or from 0: the AVX-512 and AVX2 paths give the same bits, on any row or column
@@ -12,9 +12,7 @@
 
 namespace eqprop {
 
-constexpr int kSkinnyRows = 32;
-
-// True when the CPU has AVX2 and FMA (the loops' lowest level), and rows is in 1..kSkinnyRows.
+// True when the CPU has AVX2 and FMA (the loops' lowest level) and rows >= 1.
 bool skinny_available(int rows);
 
 // C = (accumulate ? C : 0) + A B, each element's sum in k order. Requires skinny_available(rows).
