@@ -8,6 +8,7 @@
 #include "eqprop/ep/conv_reference.hpp"
 #include "eqprop/kernels/blas.hpp"
 #include "eqprop/kernels/conv.hpp"
+#include "eqprop/kernels/skinny_gemm.hpp"
 
 namespace ref = eqprop::reference;
 using eqprop::LayerSpec;
@@ -100,6 +101,43 @@ void check(const Shape& in, const LayerSpec& s, double tol) {
   }
 }
 
+// The skinny loops in the convolution (float): forward and transpose as the plain loops, and a
+// block of output channels (as the update recomputes the pool's choices) bit for bit the
+// whole layer's rows for those channels.
+void check_skinny(const Shape& in, const LayerSpec& s, double tol = 1e-5) {
+  CAPTURE(eqprop::format_layers({s}));
+  std::mt19937_64 g(in.c * 77 + s.kernel);
+  const auto geo = eqprop::conv_geometry(in, s);
+  const int rows = 2;
+  const auto x = uniform(rows * geo.in_size(), g, 0, 1);
+  const auto W = uniform(geo.co * geo.patch(), g);
+  const auto Wf = as<float>(W);
+  std::vector<float> Wt(Wf.size());
+  eqprop::transpose(geo.co, static_cast<int>(geo.patch()), Wf.data(), Wt.data());
+  std::vector<float> col(geo.patch() * geo.positions()), z(rows * geo.conv_size());
+  eqprop::conv_forward<float>(geo, Wf.data(), nullptr, rows, as<float>(x).data(), z.data(), col.data(), true);
+  const auto gz = uniform(rows * geo.conv_size(), g);
+  std::vector<float> back(rows * geo.in_size(), 0.25f);
+  eqprop::conv_transpose_add<float>(geo, Wf.data(), rows, as<float>(gz).data(), back.data(), col.data(), Wt.data());
+  for (int r = 0; r < rows; ++r) {
+    const auto xr = slice(x, r * geo.in_size(), geo.in_size());
+    CHECK(worst(z, ref::conv2d(xr, in, W, nullptr, s), r * geo.conv_size()) < tol);
+    auto t = ref::conv2d_transpose(slice(gz, r * geo.conv_size(), geo.conv_size()), in, W, s);
+    for (auto& v : t) v += 0.25;
+    CHECK(worst(back, t, r * geo.in_size()) < tol);
+  }
+  if (geo.co < 2) return;
+  eqprop::ConvGeometry part = geo;
+  const int r0 = 1;
+  part.co = geo.co - 1;  // channels 1..co-1
+  std::vector<float> zp(rows * part.conv_size());
+  eqprop::conv_forward<float>(part, Wf.data() + r0 * geo.patch(), nullptr, rows, as<float>(x).data(), zp.data(),
+                              col.data(), true);
+  for (int r = 0; r < rows; ++r)
+    for (std::size_t i = 0; i < part.conv_size(); ++i)
+      REQUIRE(zp[r * part.conv_size() + i] == z[r * geo.conv_size() + r0 * geo.positions() + i]);
+}
+
 }  // namespace
 
 TEST_CASE("conv kernels match the plain loops: forward, transpose, weight gradient, pool and unpool") {
@@ -114,7 +152,10 @@ TEST_CASE("conv kernels match the plain loops: forward, transpose, weight gradie
   for (const auto& [in, s] : cases) {
     check<double>(in, s, 1e-12);
     check<float>(in, s, 1e-5);
+    if (eqprop::skinny_available(1)) check_skinny(in, s);
   }
+  // conv-mnist's layer 2: sums of 800 terms of size up to 1 in float, rounding of order 1e-5
+  if (eqprop::skinny_available(1)) check_skinny({32, 12, 12}, {eqprop::LayerType::Conv, 64, 5, 0, 2}, 1e-4);
 }
 
 TEST_CASE("max-pool ties: the first maximum in row-major order, as the reference") {

@@ -2,14 +2,34 @@
 
 #include <algorithm>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "eqprop/kernels/blend.hpp"
+#include "eqprop/kernels/skinny_gemm.hpp"
 
 namespace eqprop {
 
 template <typename T>
-ConvLayer<T>::ConvLayer(const NetworkT<T>& net, int k) : k_(k), g_(conv_geometry(net.shape(k - 1), net.specs[k])) {}
+ConvLayer<T>::ConvLayer(const NetworkT<T>& net, int k, bool skinny)
+    : k_(k), g_(conv_geometry(net.shape(k - 1), net.specs[k])), skinny_(skinny) {}
+
+template <typename T>
+bool ConvLayer<T>::skinny_for() const {
+  if constexpr (std::is_same_v<T, float>) return skinny_ && skinny_available(1);
+  return false;
+}
+
+template <typename T>
+void ConvLayer<T>::refresh(const NetworkT<T>& net) {
+  // Layer 1's top-down product never runs (the input is clamped).
+  if constexpr (std::is_same_v<T, float>) {
+    if (skinny_for() && k_ >= 2) {
+      wt_.resize(net.W[k_].size());
+      transpose(g_.co, static_cast<int>(g_.patch()), net.W[k_].data(), wt_.data());
+    }
+  }
+}
 
 template <typename T>
 void ConvLayer<T>::reserve(const NetworkT<T>&, int rows, KindScratch<T>& s) const {
@@ -30,7 +50,8 @@ void ConvLayer<T>::bias(const NetworkT<T>& net, int rows, T* d) const {
 
 template <typename T>
 void ConvLayer<T>::up(const NetworkT<T>& net, int rows, const T* below, T* d, KindScratch<T>& s) const {
-  conv_forward(g_, net.W[k_].data(), static_cast<const T*>(nullptr), rows, below, s.z.data(), s.col.data());
+  conv_forward(g_, net.W[k_].data(), static_cast<const T*>(nullptr), rows, below, s.z.data(), s.col.data(),
+               skinny_for());
   if (g_.pool == 2) {
     max_pool2(rows, g_.co, g_.ho, g_.wo, s.z.data(), d, s.arg.data(), /*add=*/true);
   } else {
@@ -41,7 +62,8 @@ void ConvLayer<T>::up(const NetworkT<T>& net, int rows, const T* below, T* d, Ki
 template <typename T>
 void ConvLayer<T>::choose(const NetworkT<T>& net, int rows, const T* below, KindScratch<T>& s) const {
   if (g_.pool != 2) return;
-  conv_forward(g_, net.W[k_].data(), static_cast<const T*>(nullptr), rows, below, s.z.data(), s.col.data());
+  conv_forward(g_, net.W[k_].data(), static_cast<const T*>(nullptr), rows, below, s.z.data(), s.col.data(),
+               skinny_for());
   max_pool2(rows, g_.co, g_.ho, g_.wo, s.z.data(), static_cast<T*>(nullptr), s.arg.data());
 }
 
@@ -57,7 +79,7 @@ void ConvLayer<T>::down_blend(const NetworkT<T>& net, int rows, const T* above, 
   }
   const std::size_t n_below = g_.in_size();
   if (drive) std::fill(d, d + std::size_t(rows) * n_below, T(0));
-  conv_transpose_add(g_, net.W[k_].data(), rows, gz, d, s.col.data());
+  conv_transpose_add(g_, net.W[k_].data(), rows, gz, d, s.col.data(), wt_.empty() ? nullptr : wt_.data());
   blend_rows(d, h, d, drive, keep, eps, std::size_t(rows) * n_below);
 }
 
@@ -83,7 +105,10 @@ void ConvLayer<T>::update_rows(const NetworkT<T>& net, int r0, int m, int B, T c
       std::copy_n(states + std::size_t(r) * g_.out_size() + std::size_t(r0) * plane, m * plane,
                   top.begin() + std::size_t(r) * m * plane);
     if (g_.pool == 2) {
-      conv_forward(g, static_cast<const T*>(W), static_cast<const T*>(nullptr), B, below, z.data(), col.data());
+      // The same products as the relaxation's (a block of channels gets the whole layer's
+      // bits from the skinny loops), so the pool chooses as the phase did.
+      conv_forward(g, static_cast<const T*>(W), static_cast<const T*>(nullptr), B, below, z.data(), col.data(),
+                   skinny_for());
       max_pool2(B, m, g.ho, g.wo, z.data(), static_cast<T*>(nullptr), arg.data());
       unpool(B, std::size_t(m) * plane, g.conv_size(), top.data(), arg.data(), grad->data());
     } else {

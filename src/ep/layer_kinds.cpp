@@ -27,8 +27,7 @@ std::unique_ptr<LayerKind<T>> make_dense(const NetworkT<T>& net, int k, bool fas
 
 template <typename T>
 std::unique_ptr<LayerKind<T>> make_conv(const NetworkT<T>& net, int k, bool fast) {
-  (void)fast;
-  return std::make_unique<ConvLayer<T>>(net, k);
+  return std::make_unique<ConvLayer<T>>(net, k, fast);
 }
 
 template <typename T>

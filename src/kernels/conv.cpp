@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include <type_traits>
+
 #include "eqprop/kernels/blas.hpp"
+#include "eqprop/kernels/skinny_gemm.hpp"
 
 namespace eqprop {
 
@@ -95,24 +98,42 @@ void col2im_add(const ConvGeometry& g, const T* col, T* in) {
       }
 }
 
+namespace {
+
+// C [m x n] (accumulate ? += : =) A [m x k] B [k x n]: the skinny loops when asked and
+// available, else sgemm.
 template <typename T>
-void conv_forward(const ConvGeometry& g, const T* W, const T* b, int rows, const T* in, T* z, T* col) {
+void product(bool skinny, int m, int n, int k, const T* A, const T* B, T* C, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (skinny && skinny_available(m)) return skinny_gemm(m, n, k, A, k, B, n, C, n, accumulate);
+  }
+  gemm(Trans::No, Trans::No, m, n, k, T(1), A, k, B, n, accumulate ? T(1) : T(0), C, n);
+}
+
+}  // namespace
+
+template <typename T>
+void conv_forward(const ConvGeometry& g, const T* W, const T* b, int rows, const T* in, T* z, T* col, bool skinny) {
   const int P = static_cast<int>(g.positions()), K = static_cast<int>(g.patch());
   for (int r = 0; r < rows; ++r) {
     T* out = z + std::size_t(r) * g.conv_size();
     for (int c = 0; c < g.co; ++c) std::fill(out + std::size_t(c) * P, out + std::size_t(c + 1) * P, b ? b[c] : T(0));
     im2col(g, in + std::size_t(r) * g.in_size(), col);
     // out [C_out x P] += W [C_out x patch] col [patch x P]
-    gemm(Trans::No, Trans::No, g.co, P, K, T(1), W, K, col, P, T(1), out, P);
+    product(skinny, g.co, P, K, W, col, out, true);
   }
 }
 
 template <typename T>
-void conv_transpose_add(const ConvGeometry& g, const T* W, int rows, const T* gz, T* in_grad, T* col) {
+void conv_transpose_add(const ConvGeometry& g, const T* W, int rows, const T* gz, T* in_grad, T* col, const T* Wt) {
   const int P = static_cast<int>(g.positions()), K = static_cast<int>(g.patch());
   for (int r = 0; r < rows; ++r) {
     // col [patch x P] = W^T [patch x C_out] gz [C_out x P], then the patches added back.
-    gemm(Trans::Yes, Trans::No, K, P, g.co, T(1), W, K, gz + std::size_t(r) * g.conv_size(), P, T(0), col, P);
+    if (Wt) {
+      product(true, K, P, g.co, Wt, gz + std::size_t(r) * g.conv_size(), col, false);
+    } else {
+      gemm(Trans::Yes, Trans::No, K, P, g.co, T(1), W, K, gz + std::size_t(r) * g.conv_size(), P, T(0), col, P);
+    }
     col2im_add(g, col, in_grad + std::size_t(r) * g.in_size());
   }
 }
@@ -173,8 +194,8 @@ void unpool(int rows, std::size_t out_size, std::size_t z_size, const T* g, cons
 #define EQPROP_CONV(T)                                                                                         \
   template void im2col<T>(const ConvGeometry&, const T*, T*);                                                  \
   template void col2im_add<T>(const ConvGeometry&, const T*, T*);                                              \
-  template void conv_forward<T>(const ConvGeometry&, const T*, const T*, int, const T*, T*, T*);               \
-  template void conv_transpose_add<T>(const ConvGeometry&, const T*, int, const T*, T*, T*);                   \
+  template void conv_forward<T>(const ConvGeometry&, const T*, const T*, int, const T*, T*, T*, bool);         \
+  template void conv_transpose_add<T>(const ConvGeometry&, const T*, int, const T*, T*, T*, const T*);         \
   template void conv_weight_grad_add<T>(const ConvGeometry&, int, const T*, const T*, T, T*, T*, T*);          \
   template void max_pool2<T>(int, int, int, int, const T*, T*, std::int32_t*, bool);                                 \
   template void unpool<T>(int, std::size_t, std::size_t, const T*, const std::int32_t*, T*);

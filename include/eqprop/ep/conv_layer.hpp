@@ -4,6 +4,7 @@
 // from the current h_{k-1}. kernels/conv.hpp does the products (im2col + gemm);
 // ep/conv_reference.hpp is the same in plain loops.
 #pragma once
+#include <vector>
 #include "eqprop/kernels/conv.hpp"
 #include "eqprop/ep/layer_kind.hpp"
 
@@ -12,8 +13,11 @@ namespace eqprop {
 template <typename T>
 class ConvLayer : public LayerKind<T> {
  public:
-  ConvLayer(const NetworkT<T>& net, int k);
+  // skinny: the relaxation's products by the skinny loops (float, where the CPU has them);
+  // the readable reference layers keep sgemm.
+  ConvLayer(const NetworkT<T>& net, int k, bool skinny = false);
   std::string name() const override { return "conv"; }
+  void refresh(const NetworkT<T>& net) override;
   void reserve(const NetworkT<T>& net, int rows, KindScratch<T>& s) const override;
   void bias(const NetworkT<T>& net, int rows, T* d) const override;
   void up(const NetworkT<T>& net, int rows, const T* below, T* d, KindScratch<T>& s) const override;
@@ -27,8 +31,11 @@ class ConvLayer : public LayerKind<T> {
   const ConvGeometry& geometry() const { return g_; }
 
  private:
+  bool skinny_for() const;
   int k_;
   ConvGeometry g_;
+  bool skinny_;
+  std::vector<T> wt_;  // W_k^T [C_{k-1} K K x C_k] for the skinny top-down product (k >= 2), else empty
 };
 
 }  // namespace eqprop

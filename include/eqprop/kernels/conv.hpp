@@ -33,12 +33,17 @@ template <typename T>
 void col2im_add(const ConvGeometry& g, const T* col, T* in);
 
 // z [rows x conv_size] := W * in + b for each of rows examples (in: [rows x in_size]); b may be
-// null. col: scratch of patch x positions.
+// null. col: scratch of patch x positions. skinny: the product by skinny_gemm.hpp's loops where
+// the CPU has them (float only; each output one fma chain over the patch in order, so a block
+// of output channels gets the same bits as the whole layer), else sgemm.
 template <typename T>
-void conv_forward(const ConvGeometry& g, const T* W, const T* b, int rows, const T* in, T* z, T* col);
+void conv_forward(const ConvGeometry& g, const T* W, const T* b, int rows, const T* in, T* z, T* col,
+                  bool skinny = false);
 // in_grad [rows x in_size] += the transposed convolution of gz [rows x conv_size] (no bias).
+// Wt: null (sgemm), or W^T [patch x C_out] for the skinny loops (float, where the CPU has them).
 template <typename T>
-void conv_transpose_add(const ConvGeometry& g, const T* W, int rows, const T* gz, T* in_grad, T* col);
+void conv_transpose_add(const ConvGeometry& g, const T* W, int rows, const T* gz, T* in_grad, T* col,
+                        const T* Wt = nullptr);
 // dW [C_out x patch] += c sum_rows gz (x) patches(in), db [C_out] += c sum of gz over positions
 // (db may be null). cols: scratch of patch x (rows * positions).
 template <typename T>
