@@ -16,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -287,6 +288,10 @@ TEST_CASE("bench prints its measures, the serial share a part of the training ti
   }
   CHECK(v["train_samples"] == 400);
   CHECK(v["threads"] == 2);
+  // The two-thread bench also times a cache line's trip between two CPUs (0 with only one).
+  REQUIRE(v.count("core_round_trip_ns") == 1);
+  CHECK(v["core_round_trip_ns"] >= 0);
+  if (std::thread::hardware_concurrency() >= 2) CHECK(v["core_round_trip_ns"] > 0);
   // The two timed parts cover the minibatch, and the serial work lies inside them.
   CHECK(v["train_relax_share"] + v["train_update_share"] <= 1.0 + 1e-9);
   CHECK(v["train_relax_share"] + v["train_update_share"] > 0.9);

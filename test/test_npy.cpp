@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -132,6 +133,18 @@ TEST_CASE("write_npz's archives read back through the general reader, and read_n
   CHECK(back[1].count() == 0);
   CHECK_THROWS_WITH_AS(eqprop::read_npz(testdata("numpy_savez.npz")), doctest::Contains("uint8, not float32"),
                        eqprop::InputError);
+}
+
+TEST_CASE("write_npz replaces an archive whole, leaves no temporary file, and refuses a folder it cannot write") {
+  test::TempDir dir;
+  const std::string path = dir.file("w.npz");
+  eqprop::write_npz(path, {{"W1", {1, 2}, {1, 2}}});
+  eqprop::write_npz(path, {{"W1", {1, 3}, {7, 8, 9}}});
+  CHECK(eqprop::read_npz_file(path)[0].real(2) == 9.0);
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  CHECK_THROWS_WITH_AS(eqprop::write_npz(dir.file("missing/w.npz"), {{"W1", {1}, {1}}}), doctest::Contains("missing/w.npz"),
+                       eqprop::InputError);
+  CHECK(eqprop::read_npz_file(path)[0].count() == 3);
 }
 
 TEST_CASE("well-formed variants: format 2.0 headers, scalars, empty arrays, deflated entries") {

@@ -4,6 +4,10 @@
 #include "eqprop/app/runtime.hpp"
 
 #include <algorithm>
+#ifdef __linux__
+#include <pthread.h>
+#include <sched.h>
+#endif
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -58,6 +62,64 @@ double sgemm_gflops(int n, int repeats, int threads) {
     best = std::max(best, threads * 2.0 * n * n * double(n) / s / 1e9);
   }
   return best;
+}
+
+// Median round trip of one cache line between two threads pinned to the first two CPUs this
+// process may use (a store seen by the other thread, answered by its store), in ns; 0 when
+// fewer than two CPUs are allowed. Why: the cost of every line the reducer and the chunk tasks
+// hand between cores; on shared VMs it moves with where the hypervisor puts the vCPUs
+// (docs/performance.md), and a two-thread run's speed-up follows it.
+double core_round_trip_ns() {
+#ifdef __linux__
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
+  int cpus[2], found = 0;
+  for (int c = 0; c < CPU_SETSIZE && found < 2; ++c)
+    if (CPU_ISSET(c, &allowed)) cpus[found++] = c;
+  if (found < 2) return 0;
+  constexpr long kTrips = 100000, kStop = -1;
+  std::vector<double> ns;
+  for (int r = 0; r < 5; ++r) {
+    alignas(64) std::atomic<long> flag{0};
+    auto pin = [](int cpu) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    };
+    std::thread echo([&] {
+      pin(cpus[1]);
+      for (long i = 0;; ++i) {
+        long seen;
+        while ((seen = flag.load(std::memory_order_acquire)) != 2 * i + 1 && seen != kStop) {
+        }
+        if (seen == kStop) return;
+        flag.store(2 * i + 2, std::memory_order_release);
+      }
+    });
+    std::thread ping([&] {
+      pin(cpus[0]);
+      const auto t0 = std::chrono::steady_clock::now();
+      double elapsed = 0;
+      long done = 0;
+      // At most kTrips, and at most 50 ms: a busy second CPU must not stall the bench.
+      while (done < kTrips && elapsed < 0.05) {
+        flag.store(2 * done + 1, std::memory_order_release);
+        while (flag.load(std::memory_order_acquire) != 2 * done + 2) {
+        }
+        if (++done % 1024 == 0) elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      }
+      ns.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / done);
+      flag.store(kStop, std::memory_order_release);
+    });
+    ping.join();
+    echo.join();
+  }
+  std::sort(ns.begin(), ns.end());
+  return ns[ns.size() / 2];
+#else
+  return 0;
+#endif
 }
 
 // The timed passes' figures: medians of three.
@@ -124,6 +186,8 @@ void report(std::ostream& out, const Config& cfg, const Splits& data, const Trai
   line(out, "sgemm_gflops_all_threads", sgemm_all, "one such sgemm per thread at once, best of 5");
   line(out, "train_share_of_sgemm_limit", train_rate * dense_flops / 1e9 / sgemm_all,
        "dense-count GFLOP/s over the all-thread sgemm rate");
+  if (threads > 1)
+    line(out, "core_round_trip_ns", core_round_trip_ns(), "a cache line to another core and back, median of 5 (0: one CPU)");
 }
 
 }  // namespace

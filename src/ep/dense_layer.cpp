@@ -18,9 +18,9 @@ bool DenseLayer<T>::skinny_for(int rows) const {
 template <typename T>
 void DenseLayer<T>::refresh(const NetworkT<T>& net) {
   if (narrow_) top_.refresh(net.W[k_].data(), net.sizes[k_ - 1], net.sizes[k_]);
-  // Layer 1's top-down product never runs (the input is clamped).
+  // The W_k^T copy serves the top-down product, which layer 1 never runs (the input is clamped).
   if constexpr (std::is_same_v<T, float>) {
-    if (skinny_ && !narrow_active() && k_ >= 2 && skinny_available(1)) {
+    if (k_ >= 2 && skinny_for(1)) {
       wt_.resize(net.W[k_].size());
       transpose(net.sizes[k_ - 1], net.sizes[k_], net.W[k_].data(), wt_.data());
     }

@@ -4,8 +4,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <cstdio>
-#include <fstream>
 
 #include "eqprop/error.hpp"
 #include "eqprop/io/atomic_file.hpp"
@@ -70,20 +68,13 @@ void write_entries(const std::string& path, const std::vector<Entry>& arrays) {
   put(zip, central.size(), 4); put(zip, cd_offset, 4); put(zip, 0, 2);
   if (zip.size() >= (std::uint64_t(1) << 32)) fail(path, "larger than 4 GiB (zip64 is not supported)");
 
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, "cannot create '" + tmp + "'");
-    out.write(zip.data(), static_cast<std::streamsize>(zip.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      fail(path, "writing '" + tmp + "' failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail(path, "renaming '" + tmp + "' failed");
+  // Whole or not at all, and durable (fsynced before and after the rename): an export over an
+  // earlier one never leaves a broken archive. A destination that cannot be written is the
+  // user's input, so it stays an InputError (exit 2) as every other bad path.
+  try {
+    write_file_atomically(path, zip, "npz file '" + path + "'", "a previous file there is kept");
+  } catch (const AtomicWriteError& e) {
+    throw InputError(e.what());
   }
 }
 
