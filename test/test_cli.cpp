@@ -234,6 +234,24 @@ TEST_CASE("every malformed data file: exit 2 before training, naming the file an
   CHECK(contains(r.output, "no such file (hint: run tools/fetch_mnist.sh"));
 }
 
+TEST_CASE("--chunk auto: an equal number of chunks per thread, at most 10 samples each, fixed in the configuration") {
+  struct Case {
+    int batch, threads, chunk;
+  };
+  // 20 on 2: the default's two chunks of 10; 32 on 2: four of 8 rather than 10, 10, 10, 2;
+  // 128 on 2: sixteen of 8 rather than thirteen of 10; 20 on 8: no balanced size, the first fit.
+  for (const Case c : {Case{20, 1, 10}, Case{20, 2, 10}, Case{20, 3, 7}, Case{20, 4, 5}, Case{32, 2, 8}, Case{128, 2, 8},
+                       Case{20, 8, 3}, Case{7, 2, 4}, Case{20, 64, 1}}) {
+    const auto r = run("train --chunk auto --batch " + std::to_string(c.batch) + " --threads " + std::to_string(c.threads) +
+                       " --dump-config");
+    CAPTURE(c.batch);
+    CAPTURE(c.threads);
+    REQUIRE(r.code == 0);
+    // The resolved size, not "auto", is what the configuration (and so a checkpoint) holds.
+    CHECK(contains(r.output, "chunk = " + std::to_string(c.chunk) + "\n"));
+  }
+}
+
 TEST_CASE("config and checkpoint refusals through the binary: exit 2 with the key or file named") {
   test::TempDir dir;
   test::write_file(dir.file("bad.cfg"), "hidden = 500\nlearning-rate = 0.1\n");
@@ -252,6 +270,8 @@ TEST_CASE("config and checkpoint refusals through the binary: exit 2 with the ke
       {"train --alphas '0.1 0.05 0.01'", "expected 2 learning rates"},
       {"train " + data_arg() + " --train-samples 100 --batch 200", "batch"},
       {"train --threads 0", "threads"},
+      {"train --chunk 5x", "size > 0 or auto"},
+      {"train --chunk -1", "chunk"},
       {"train " + data_arg() + " --hidden '100000 100000' --alphas '0.1 0.1 0.1'", "GiB"},
       {"train " + data_arg() + kTiny + " --checkpoint /proc/eqprop-test.ck", "cannot create"},
   };

@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <filesystem>
@@ -82,7 +83,35 @@ std::uint64_t parse_seed(const std::string& text) {
 struct RawOptions {
   Config cfg;
   std::string hidden, alphas, nudging, beta_sign, seed, dataset, label, normalize, relax, relax_nudged, lr_schedule, readout, layers, config_file;
+  std::string chunk;  // a size or "auto"
 };
+
+// --chunk: a size, or auto: the minibatch cut into an equal number of chunks per thread of
+// every process (threads x ranks "workers"): ceil(batch / (k x workers)) for the smallest k that
+// gives a chunk of at most kAutoChunkMax samples and a chunk count that is a multiple of the
+// workers (when no size does, the smallest k's). So every thread gets as many rows as the others
+// (batch 32 on 2 threads: 4 chunks of 8, not 10, 10, 10, 2), and a chunk is never larger than the
+// default the kernels were tuned with. The size is fixed here, once, and the run
+// (and its checkpoint) keeps the number: results are bit-identical for a given chunk, whatever
+// --threads a later resume uses.
+constexpr int kAutoChunkMax = 10;
+int parse_chunk(const std::string& text, int batch, int threads, int ranks) {
+  if (text == "auto") {
+    const long workers = std::max(1L, long(threads) * std::max(1, ranks)), b = std::max(batch, 1);
+    long first_fit = 0;
+    for (long k = 1;; ++k) {
+      const long size = (b + k * workers - 1) / (k * workers);
+      if (size > kAutoChunkMax) continue;
+      if (first_fit == 0) first_fit = size;
+      // Balanced: the chunk count a multiple of the workers (128 on 2: 16 of 8, not 13 of 10).
+      if (((b + size - 1) / size) % workers == 0) return static_cast<int>(size);
+      if (size == 1) return static_cast<int>(first_fit);  // no balanced size exists
+    }
+  }
+  const bool digits = !text.empty() && text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits) throw ConfigError("config key 'chunk': expected a size > 0 or auto, found '" + text + "'");
+  return std::stoi(text);
+}
 
 // The defaults shown and used are those of `d`: bench trains on fewer samples by default.
 po::options_description make_options(RawOptions& r, const Config& d, Command cmd) {
@@ -128,7 +157,7 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("valid-samples", val(&r.cfg.valid_samples, d.valid_samples), "use the first N examples of the validation split (0: all)")
     ("normalize", val(&r.normalize, to_string(d.normalize)), "none (inputs: bytes / 255, or float32 as stored) or mean-std (per channel, (v - mean) / std with the training split's statistics, kept in checkpoints)")
     ("threads", val(&r.cfg.threads, d.threads), "worker threads (default: all this process may use)")
-    ("chunk", val(&r.cfg.chunk, d.chunk), "samples per training task (fixed; results do not depend on --threads)")
+    ("chunk", val(&r.chunk, std::to_string(d.chunk)), "samples per training task, or auto: batch / (threads x ranks) rounded up, one chunk per thread (fixed when the run starts and kept by its checkpoint; results depend on the chunk, never on --threads)")
     ("eval-chunk", val(&r.cfg.eval_chunk, d.eval_chunk), "samples per evaluation task")
     ("metrics", val(&r.cfg.metrics, d.metrics), "write one JSON object per epoch to this file (appended to on --resume)")
     ("checkpoint", val(&r.cfg.checkpoint, d.checkpoint), "write the whole training state here every epoch (atomically)")
@@ -301,7 +330,7 @@ po::variables_map parse_words(const std::vector<std::string>& args, const po::op
 
 }  // namespace
 
-TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, const Config* base, bool validate) {
+TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, const Config* base, bool validate, int ranks) {
   RawOptions r;
   Config d = base ? *base : defaults(cmd);
   if (base) {
@@ -323,6 +352,7 @@ TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd, co
   r.cfg.nudging = parse_choice("config key 'nudging'", r.nudging, {Nudging::OneSided, Nudging::Symmetric});
   r.cfg.beta_sign = parse_choice("config key 'beta-sign'", r.beta_sign, {BetaSign::Random, BetaSign::Positive});
   r.cfg.seed = parse_seed(r.seed);
+  r.cfg.chunk = parse_chunk(r.chunk, r.cfg.batch, r.cfg.threads, ranks);
   r.cfg.dataset = parse_choice("config key 'dataset'", r.dataset, {DatasetName::Mnist, DatasetName::FashionMnist, DatasetName::Idx, DatasetName::Npz, DatasetName::Cifar10, DatasetName::Cifar100});
   r.cfg.label = parse_choice("config key 'label'", r.label, {LabelKind::Fine, LabelKind::Coarse});
   r.cfg.normalize = parse_choice("config key 'normalize'", r.normalize, {Normalize::None, Normalize::MeanStd});

@@ -104,10 +104,10 @@ int run_train(const Words& args, std::ostream& out_all, std::ostream& err_all, c
   if (!a.cfg.resume.empty()) {
     const std::string from = a.cfg.resume;
     resumed = read_resumed(from, procs, info);
-    a = parse_train_args(args, Command::Train, &resumed->cfg);
+    a = parse_train_args(args, Command::Train, &resumed->cfg, true, procs.size());
     a.cfg.resume = from;
   } else {
-    a = parse_train_args(args, Command::Train);
+    a = parse_train_args(args, Command::Train, nullptr, true, procs.size());
   }
   Config& cfg = a.cfg;
   if (a.dump_config) return out << format_config(cfg), 0;

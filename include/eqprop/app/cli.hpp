@@ -22,8 +22,9 @@ struct TrainArgs {
 // bench takes the same options, with 5000 training samples by default. base: the defaults
 // to layer the config file and command line over (a resumed checkpoint's configuration).
 // validate = false: only to find --resume before the checkpoint's configuration is known.
+// ranks: the processes of the run, which `--chunk auto` shares the minibatch over with the threads.
 TrainArgs parse_train_args(const std::vector<std::string>& args, Command cmd = Command::Train,
-                           const Config* base = nullptr, bool validate = true);
+                           const Config* base = nullptr, bool validate = true, int ranks = 1);
 
 struct EvalArgs {
   std::string checkpoint, split = "test", data;  // data "": the checkpoint's data folder
