@@ -157,7 +157,7 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("valid-samples", val(&r.cfg.valid_samples, d.valid_samples), "use the first N examples of the validation split (0: all)")
     ("normalize", val(&r.normalize, to_string(d.normalize)), "none (inputs: bytes / 255, or float32 as stored) or mean-std (per channel, (v - mean) / std with the training split's statistics, kept in checkpoints)")
     ("threads", val(&r.cfg.threads, d.threads), "worker threads (default: all this process may use)")
-    ("chunk", val(&r.chunk, std::to_string(d.chunk)), "samples per training task, or auto: batch / (threads x ranks) rounded up, one chunk per thread (fixed when the run starts and kept by its checkpoint; results depend on the chunk, never on --threads)")
+    ("chunk", val(&r.chunk, std::to_string(d.chunk)), "samples per training task, or auto: an equal number of chunks per thread of every rank, each at most 10 samples (resolved when the run starts and kept by its checkpoint; results depend on the chunk, never on --threads)")
     ("eval-chunk", val(&r.cfg.eval_chunk, d.eval_chunk), "samples per evaluation task")
     ("metrics", val(&r.cfg.metrics, d.metrics), "write one JSON object per epoch to this file (appended to on --resume)")
     ("checkpoint", val(&r.cfg.checkpoint, d.checkpoint), "write the whole training state here every epoch (atomically)")
