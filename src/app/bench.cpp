@@ -3,11 +3,12 @@
 #include "eqprop/app/commands.hpp"
 #include "eqprop/app/runtime.hpp"
 
-#include <algorithm>
 #ifdef __linux__
 #include <pthread.h>
 #include <sched.h>
 #endif
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
