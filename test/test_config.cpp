@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "eqprop/app/cli.hpp"
 #include "eqprop/error.hpp"
@@ -75,6 +77,26 @@ TEST_CASE("configs/cifar10.cfg is Laborieux et al.'s CIFAR-10 convnet with the c
   const auto m = parse_train_args({"--config", configs_dir() + "/conv-mnist.cfg"}).cfg;  // validated
   CHECK(m.readout == eqprop::Readout::CrossEntropy);
   CHECK(m.layer_sizes() == std::vector<int>{784, 32 * 12 * 12, 64 * 4 * 4, 10});
+}
+
+TEST_CASE("every configs/*.cfg parses, says what it is in a leading comment, and round-trips") {
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(configs_dir())) {
+    if (entry.path().extension() != ".cfg") continue;
+    ++seen;
+    const std::string path = entry.path().string();
+    CAPTURE(path);
+    std::ifstream in(path);
+    std::string first;
+    std::getline(in, first);
+    CHECK(first.rfind("#", 0) == 0);  // a config names its purpose and source before its keys
+    eqprop::Config c;
+    REQUIRE_NOTHROW(c = parse_train_args({"--config", path}).cfg);
+    const test::TempDir dir;
+    test::write_file(dir.file("again.cfg"), eqprop::format_config(c));
+    CHECK(eqprop::format_config(parse_train_args({"--config", dir.file("again.cfg")}).cfg) == eqprop::format_config(c));
+  }
+  CHECK(seen >= 10);  // the directory was found and read
 }
 
 TEST_CASE("net1-final-shift is net1-final with shifts of up to one pixel") {
