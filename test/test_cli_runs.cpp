@@ -122,6 +122,25 @@ TEST_CASE("alternating relaxation with a tolerance: stopped and resumed mid-epoc
   CHECK(contains(run("info " + dir.file("b.ck")).output, "relax = alternating"));
 }
 
+TEST_CASE("without persistent particles a checkpoint is the model alone and resumes mid-epoch to the same result") {
+  test::TempDir dir;
+  const std::string common = "train " + data_arg() + kTiny + " --epochs 2 --persistent-particles=false --progress=false";
+  const auto a = run(common + " --checkpoint " + dir.file("a.ck"));
+  CAPTURE(a.output);
+  REQUIRE(a.code == 0);
+  REQUIRE(run(common + " --checkpoint " + dir.file("b.ck") + " --max-minibatches 13").code == 0);
+  CHECK_FALSE(contains(run("info " + dir.file("b.ck")).output, "train particles"));
+  const auto b = run("train --resume " + dir.file("b.ck"));
+  CAPTURE(b.output);
+  REQUIRE(b.code == 0);
+  REQUIRE(run("export " + dir.file("a.ck") + " --npz " + dir.file("a.npz")).code == 0);
+  REQUIRE(run("export " + dir.file("b.ck") + " --npz " + dir.file("b.npz")).code == 0);
+  CHECK(file_bytes(dir.file("a.npz")) == file_bytes(dir.file("b.npz")));
+  // The same run with particles (the default) does store them.
+  REQUIRE(run("train " + data_arg() + kTiny + " --epochs 1 --progress=false --checkpoint " + dir.file("c.ck")).code == 0);
+  CHECK(contains(run("info " + dir.file("c.ck")).output, "train particles"));
+}
+
 TEST_CASE("a conv net with momentum and a cross-entropy readout: stopped and resumed mid-epoch equals an uninterrupted run; info and export show conv shapes") {
   test::TempDir dir;
   const std::string common = "train " + data_arg() +

@@ -162,7 +162,7 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("metrics", val(&r.cfg.metrics, d.metrics), "write one JSON object per epoch to this file (appended to on --resume)")
     ("checkpoint", val(&r.cfg.checkpoint, d.checkpoint), "write the whole training state here every epoch (atomically)")
     ("checkpoint-every", val(&r.cfg.checkpoint_every, d.checkpoint_every), "also checkpoint every N minibatches (0: epoch ends only)")
-    ("checkpoint-particles", val(&r.cfg.checkpoint_particles, d.checkpoint_particles), "false: model-only checkpoints (particles restart from zero on resume)")
+    ("checkpoint-particles", val(&r.cfg.checkpoint_particles, d.checkpoint_particles), "false: model-only checkpoints (particles restart from zero on resume); always model-only without persistent-particles")
     ("resume", val(&r.cfg.resume, d.resume), "continue the run saved in this checkpoint; its configuration is the base that the config file and command line override")
     ("keep-best", val(&r.cfg.keep_best, d.keep_best), "also write the state at the end of the epoch with the lowest validation error so far here (atomically; needs a validation split)")
     ("patience", val(&r.cfg.patience, d.patience), "stop when the validation error has not fallen below its best for N epochs, then test (0: never; needs a validation split)")

@@ -39,7 +39,7 @@ void TrainSession::save() {
   if (cfg_.checkpoint.empty()) return;
   procs_.agree([&] {
     trainer_.check_parameters();  // the same on every rank: one message, from rank 0
-    trainer_.with_full_state([&](const TrainState& st) { save_checkpoint(cfg_.checkpoint, st, cfg_.checkpoint_particles); });
+    trainer_.with_full_state([&](const TrainState& st) { save_checkpoint(cfg_.checkpoint, st, cfg_.saves_particles()); });
   });
 }
 
@@ -86,7 +86,7 @@ void TrainSession::keep_best() {
   if (st.curves.empty() || best_epoch(st.curves).best_epoch != st.curves.back().epoch) return;
   procs_.agree([&] {
     trainer_.check_parameters();
-    trainer_.with_full_state([&](const TrainState& s) { save_checkpoint(cfg_.keep_best, s, cfg_.checkpoint_particles); });
+    trainer_.with_full_state([&](const TrainState& s) { save_checkpoint(cfg_.keep_best, s, cfg_.saves_particles()); });
   });
 }
 
