@@ -127,7 +127,7 @@ MemoryEstimate estimate_memory(const Config& cfg, double file_examples, double t
   // The files' examples as read (the training split stays in place), and the validation copy.
   m.data = (file_examples + valid_examples) * (double(n[0]) * value_bytes + sizeof(Label));
   m.weights = 3.0 * weights * sizeof(float);
-  m.particles = (cfg.saves_particles() ? 2.0 : 1.0) * (train_examples + valid_examples) * units * sizeof(float);
+  m.particles = (!cfg.persistent_particles ? 0.0 : cfg.saves_particles() ? 2.0 : 1.0) * (train_examples + valid_examples) * units * sizeof(float);
   return m;
 }
 

@@ -279,4 +279,7 @@ TEST_CASE("memory estimate: ImageNet 32x32's size fits in 24 GiB as uint8, not a
   // Model-only checkpoints keep one copy of the particles.
   cfg.checkpoint_particles = false;
   CHECK(eqprop::estimate_memory(cfg, files, train, valid, 1).particles == doctest::Approx(particles * 1500 * 4));
+  // Free phases from zero keep none.
+  cfg.persistent_particles = false;
+  CHECK(eqprop::estimate_memory(cfg, files, train, valid, 1).particles == 0.0);
 }

@@ -219,7 +219,8 @@ class Trainer:
 
     def save(self, path, particles=True):
         """A checkpoint in the CLI's format, written atomically (``eqprop train --resume PATH``,
-        ``eqprop eval PATH`` and eqprop.load read it). particles=False: model only."""
+        ``eqprop eval PATH`` and eqprop.load read it). particles=False: model only
+        (always, without persistent particles: nothing reads them)."""
         self._t.save(str(path), bool(particles))
 
     @property

@@ -408,7 +408,7 @@ class PyTrainer {
       os_error(e.what());
     }
     t_->check_parameters();
-    save_checkpoint(path, t_->state(), particles);
+    save_checkpoint(path, t_->state(), particles && cfg().saves_particles());
   }
 
   Config config() const { return cfg(); }

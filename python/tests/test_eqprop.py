@@ -324,3 +324,24 @@ def test_train_minibatches_traces_a_run_with_the_same_bits():
     z = eqprop.Trainer(cfg.replace(persistent_particles=False), tr, va)
     with pytest.raises(ValueError, match="keeps none"):
         z.particles([0])
+
+
+def test_zero_start_save_is_model_only_and_resumes_to_the_same_bits(tmp_path):
+    # Without persistent particles nothing reads them: save() leaves them out even when asked,
+    # and the checkpoint resumes (in Python and on the command line) to the same parameters.
+    cfg = eqprop.Config(f"{CONFIGS}/net1.cfg", epochs=2, persistent_particles=False, **SMALL)
+    tr, va, _ = eqprop.datasets.load(cfg)
+    whole = eqprop.Trainer(cfg, tr, va)
+    whole.fit()
+    half = eqprop.Trainer(cfg, tr, va)
+    half.train_epoch()
+    ck = tmp_path / "half.ck"
+    half.save(ck, particles=True)
+    info = cli("info", ck).stdout
+    assert "train particles" not in info and "persistent-particles = false" in info
+    resumed = eqprop.load(ck)
+    resumed.fit()
+    for wa, wb in zip(whole.weights + whole.biases, resumed.weights + resumed.biases):
+        assert np.array_equal(wa, wb)
+    with pytest.raises(ValueError, match="keeps none"):
+        resumed.particles([0])

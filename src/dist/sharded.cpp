@@ -21,8 +21,9 @@ void ShardedDistribution::place_particles(TrainState& st, int train_count, int v
   valid_map_ = ShardMap::by_chunk(valid_count, st.cfg.eval_chunk, R);
   (void)train_count;  // the order holds one entry per training example
   if (cluster_.max(cluster_.root() && restore ? 1 : 0) == 0) {
-    st.train_particles = Particles(sizes, train_map_.counts[me]);
-    st.valid_particles = Particles(sizes, valid_map_.counts[me]);
+    const bool keep = st.cfg.persistent_particles;  // as Distribution::place_particles
+    st.train_particles = Particles(sizes, keep ? train_map_.counts[me] : 0);
+    st.valid_particles = Particles(sizes, keep ? valid_map_.counts[me] : 0);
   } else if (R > 1) {
     Particles t = scatter_particles(cluster_, train_map_, sizes, st.train_particles);
     Particles v = scatter_particles(cluster_, valid_map_, sizes, st.valid_particles);
@@ -135,8 +136,9 @@ void ShardedDistribution::gather_stats(std::vector<StateStats>& parts) {
 
 void ShardedDistribution::with_full_state(const TrainState& st,
                                           const std::function<void(const TrainState&)>& f) const {
-  if (cluster_.size() == 1) {
-    f(st);
+  if (cluster_.size() == 1 || !st.cfg.saves_particles()) {
+    // Without particles to save, every rank already holds the whole state but the particles.
+    if (cluster_.root()) f(st);
     return;
   }
   const auto sizes = st.cfg.layer_sizes();

@@ -23,9 +23,12 @@ void Distribution::check_resumed(const TrainState& st, const Dataset& train, con
 
 void Distribution::place_particles(TrainState& st, int train_count, int valid_count, bool restore) {
   if (restore) return;
+  // Without persistent particles no phase reads or writes them: none are kept (for a CIFAR-10
+  // convnet they would be 11 GB).
+  const bool keep = st.cfg.persistent_particles;
   const auto sizes = st.cfg.layer_sizes();
-  st.train_particles = Particles(sizes, train_count);
-  st.valid_particles = Particles(sizes, valid_count);
+  st.train_particles = Particles(sizes, keep ? train_count : 0);
+  st.valid_particles = Particles(sizes, keep ? valid_count : 0);
 }
 
 }  // namespace eqprop

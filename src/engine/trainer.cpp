@@ -81,7 +81,8 @@ Trainer::Trainer(TrainState state, const Dataset& train, const Dataset& valid, s
     st_.order.resize(train_.count);
     std::iota(st_.order.begin(), st_.order.end(), 0);
   }
-  dist_->place_particles(st_, train_.count, valid_.count, st_.has_particles);
+  // A checkpoint's particles are dropped when the run no longer starts free phases from them.
+  dist_->place_particles(st_, train_.count, valid_.count, st_.has_particles && st_.cfg.persistent_particles);
   st_.has_particles = true;
   allocate_buffers();
 }
