@@ -121,7 +121,7 @@ struct Config {
   }
   // Whether checkpoints carry the particles. Without persistent particles every free phase
   // starts from zero, so the particles hold nothing a resume needs: the checkpoint is the model
-  // alone (for a convnet on 50,000 images that is 1.1 GB fewer bytes every time it is written).
+  // alone (1.35 GB fewer bytes per write for conv-mnist.cfg on MNIST).
   bool saves_particles() const { return checkpoint_particles && persistent_particles; }
   bool convolutional() const {
     for (const LayerSpec& s : layers)
