@@ -132,9 +132,9 @@ int run_train(const Words& args, std::ostream& out_all, std::ostream& err_all, c
   if (resumed) {
     resumed->cfg = cfg;
     out << "# resumed from " << cfg.resume << ": " << progress_text(*resumed)
-        << (info.has_particles           ? "; particles restored"
-            : !cfg.persistent_particles ? "; free phases from zero states (no particles needed)"
-                                        : "; model-only checkpoint: particles restart from zero")
+        << (!cfg.persistent_particles ? "; free phases from zero states (no particles needed)"
+            : info.has_particles         ? "; particles restored"
+                                         : "; model-only checkpoint: particles restart from zero")
         << "\n";
     trainer.emplace(std::move(*resumed), data.train, data.valid, rt.distribution());
     resumed.reset();
