@@ -21,9 +21,7 @@ void ShardedDistribution::place_particles(TrainState& st, int train_count, int v
   valid_map_ = ShardMap::by_chunk(valid_count, st.cfg.eval_chunk, R);
   (void)train_count;  // the order holds one entry per training example
   if (cluster_.max(cluster_.root() && restore ? 1 : 0) == 0) {
-    const bool keep = st.cfg.persistent_particles;  // as Distribution::place_particles
-    st.train_particles = Particles(sizes, keep ? train_map_.counts[me] : 0);
-    st.valid_particles = Particles(sizes, keep ? valid_map_.counts[me] : 0);
+    zero_particles(st, train_map_.counts[me], valid_map_.counts[me]);
   } else if (R > 1) {
     Particles t = scatter_particles(cluster_, train_map_, sizes, st.train_particles);
     Particles v = scatter_particles(cluster_, valid_map_, sizes, st.valid_particles);

@@ -21,14 +21,17 @@ void Distribution::check_resumed(const TrainState& st, const Dataset& train, con
   if (st.has_particles) check_particle_counts(st, train, valid);
 }
 
-void Distribution::place_particles(TrainState& st, int train_count, int valid_count, bool restore) {
-  if (restore) return;
+void zero_particles(TrainState& st, int train_rows, int valid_rows) {
   // Without persistent particles no phase reads or writes them: none are kept (for a CIFAR-10
   // convnet they would be 11 GB).
   const bool keep = st.cfg.persistent_particles;
   const auto sizes = st.cfg.layer_sizes();
-  st.train_particles = Particles(sizes, keep ? train_count : 0);
-  st.valid_particles = Particles(sizes, keep ? valid_count : 0);
+  st.train_particles = Particles(sizes, keep ? train_rows : 0);
+  st.valid_particles = Particles(sizes, keep ? valid_rows : 0);
+}
+
+void Distribution::place_particles(TrainState& st, int train_count, int valid_count, bool restore) {
+  if (!restore) zero_particles(st, train_count, valid_count);
 }
 
 }  // namespace eqprop

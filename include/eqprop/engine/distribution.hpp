@@ -60,5 +60,9 @@ class Distribution {
 
 // Throws ConfigError when a resumed state's particles do not fit the splits.
 void check_particle_counts(const TrainState& st, const Dataset& train, const Dataset& valid);
+// Gives st zero particles for `train_rows` training and `valid_rows` validation examples, or
+// none at all when the run keeps no particles (every free phase from zero): the one place of
+// that rule for every Distribution.
+void zero_particles(TrainState& st, int train_rows, int valid_rows);
 
 }  // namespace eqprop
