@@ -162,6 +162,69 @@ TEST_CASE("the command line overrides the config file, in either order") {
   }
 }
 
+TEST_CASE("include: a file's keys win over the file it includes, the command line over both") {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.file("base"));
+  test::write_file(dir.file("base/net.cfg"), "epochs = 7\nbeta = 0.25\nhidden = 30\nn-free = 11\n");
+  test::write_file(dir.file("base/other.cfg"), "epochs = 9\nn-nudged = 3\n");
+  // Paths are relative to the including file's folder, not the working one; a comment and
+  // blanks around the name are allowed as for any key.
+  test::write_file(dir.file("top.cfg"), "include = base/net.cfg  # the network\n  include=base/other.cfg\nbeta = 0.5\n");
+  const auto c = parse_train_args({"--config", dir.file("top.cfg"), "--n-free", "4"}).cfg;
+  CHECK(c.beta == 0.5f);                          // the file over its include
+  CHECK(c.hidden == std::vector<int>{30});        // from the include
+  CHECK(c.epochs == 7);                           // the first include over the second
+  CHECK(c.n_nudged == 3);                         // from the second include
+  CHECK(c.n_free == 4);                           // the command line over all
+
+  // An include chain reads as the flattened file.
+  test::write_file(dir.file("flat.cfg"), "epochs = 7\nbeta = 0.5\nhidden = 30\nn-free = 11\nn-nudged = 3\n");
+  CHECK(eqprop::format_config(parse_train_args({"--config", dir.file("top.cfg")}).cfg) ==
+        eqprop::format_config(parse_train_args({"--config", dir.file("flat.cfg")}).cfg));
+
+  // Refused, naming the file: a missing include, an empty one, a cycle, an unknown key inside
+  // an include, a key named like include but not it.
+  test::write_file(dir.file("missing.cfg"), "include = nowhere.cfg\n");
+  CHECK(contains(config_error({"--config", dir.file("missing.cfg")}), "nowhere.cfg': no such file"));
+  test::write_file(dir.file("empty.cfg"), "include =\n");
+  CHECK(contains(config_error({"--config", dir.file("empty.cfg")}), "'include' names no file"));
+  test::write_file(dir.file("a.cfg"), "include = b.cfg\n");
+  test::write_file(dir.file("b.cfg"), "epochs = 2\ninclude = ./a.cfg\n");
+  CHECK(contains(config_error({"--config", dir.file("a.cfg")}), "includes itself"));
+  test::write_file(dir.file("self.cfg"), "include = self.cfg\n");
+  CHECK(contains(config_error({"--config", dir.file("self.cfg")}), "includes itself"));
+  test::write_file(dir.file("bad.cfg"), "learning_rate = 0.1\n");
+  test::write_file(dir.file("uses-bad.cfg"), "include = bad.cfg\n");
+  CHECK(contains(config_error({"--config", dir.file("uses-bad.cfg")}), "bad.cfg'"));
+  test::write_file(dir.file("near.cfg"), "includes = net.cfg\n");
+  CHECK(contains(config_error({"--config", dir.file("near.cfg")}), "includes"));
+  // A chain deeper than the limit is refused rather than followed.
+  for (int i = 0; i < 12; ++i)
+    test::write_file(dir.file("d" + std::to_string(i) + ".cfg"), "include = d" + std::to_string(i + 1) + ".cfg\n");
+  test::write_file(dir.file("d12.cfg"), "epochs = 2\n");
+  CHECK(contains(config_error({"--config", dir.file("d0.cfg")}), "nested more than"));
+  // include means nothing on the command line.
+  CHECK_FALSE(config_error({"--include", dir.file("flat.cfg")}).empty());
+}
+
+TEST_CASE("derived reference configs are their base with the keys they name") {
+  const auto pad = parse_train_args({"--config", configs_dir() + "/conv-fashion-pad.cfg"}).cfg;
+  auto k3 = parse_train_args({"--config", configs_dir() + "/conv-fashion-pad-k3.cfg"}).cfg;
+  CHECK(k3.layers != pad.layers);
+  k3.layers = pad.layers;
+  CHECK(eqprop::format_config(k3) == eqprop::format_config(pad));
+  const auto net2 = parse_train_args({"--config", configs_dir() + "/net2.cfg"}).cfg;
+  auto alt = parse_train_args({"--config", configs_dir() + "/net2-alt.cfg"}).cfg;
+  CHECK(alt.relax == eqprop::RelaxScheme::Alternating);
+  CHECK(alt.n_free == 30);
+  alt.relax = net2.relax;
+  alt.relax_nudged = net2.relax_nudged;
+  alt.n_free = net2.n_free;
+  alt.tol = net2.tol;
+  alt.nudging = net2.nudging;
+  CHECK(eqprop::format_config(alt) == eqprop::format_config(net2));
+}
+
 TEST_CASE("--dump-config output reads back to the same configuration") {
   test::TempDir dir;
   const auto a = parse_train_args({"--hidden", "40 30", "--alphas", "0.5 0.25 0.125", "--nudging", "symmetric",

@@ -120,7 +120,7 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
   // clang-format off
   opts.add_options()
     ("help,h", "print this help and exit")
-    ("config", po::value(&r.config_file), "config file of 'key = value' lines; the command line overrides it")
+    ("config", po::value(&r.config_file), "config file of 'key = value' lines and 'include = FILE' lines (FILE relative to it; its own keys win over FILE's); the command line overrides it")
     ("dump-config", "print the effective configuration in config-file syntax and exit")
     ("hidden", val(&r.hidden, join(d.hidden)), "hidden layer sizes, input to output, e.g. \"500 500\"")
     ("layers", val(&r.layers, format_layers(d.layers)), "convolutional nets: the hidden layers as entries conv:C:K[:pP][:pool2] then dense:N, e.g. \"conv:32:5:pool2 conv:64:5:pool2\" (replaces hidden; the output layer comes from the data)")
@@ -275,6 +275,70 @@ void refuse_placeholders(const std::string& text, const std::string& where) {
   }
 }
 
+// How deep `include` lines may nest: deep enough for a recipe built on a recipe built on a
+// network, shallow enough that a mistake is reported instead of followed.
+constexpr std::size_t kMaxIncludeDepth = 8;
+
+// Reads the config file at path into vm, then the files its `include = FILE` lines name
+// (relative to its folder), in order. po::store keeps the first value it sees for a key, so
+// the command line (stored before) wins over the file, the file over what it includes, and an
+// earlier include over a later one. open_files holds the chain of files being read, to refuse
+// a file that includes itself. Every error is a ConfigError naming the file.
+void store_config_file(const std::filesystem::path& path, const po::options_description& opts,
+                       po::variables_map& vm, std::vector<std::filesystem::path>& open_files) {
+  const std::string where = "config file '" + path.string() + "'";
+  // A folder opens as an empty stream and /dev/zero never ends: only regular files of a
+  // sensible size are config files.
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw ConfigError(where + ": no such file");
+  if (!std::filesystem::is_regular_file(path, ec)) throw ConfigError(where + ": not a regular file");
+  if (std::filesystem::file_size(path, ec) > (1u << 20)) throw ConfigError(where + ": larger than 1 MiB, not a config file");
+  std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ec);
+  if (ec) canonical = std::filesystem::absolute(path, ec).lexically_normal();
+  if (std::find(open_files.begin(), open_files.end(), canonical) != open_files.end())
+    throw ConfigError(where + ": includes itself (through " + open_files.back().string() + ")");
+  if (open_files.size() >= kMaxIncludeDepth)
+    throw ConfigError(where + ": includes nested more than " + std::to_string(kMaxIncludeDepth) + " deep");
+  std::ifstream file(path);
+  if (!file) throw ConfigError(where + ": cannot open for reading");
+  std::ostringstream text;
+  text << file.rdbuf();
+  refuse_placeholders(text.str(), where);
+
+  // `include` is not an option (it means nothing on a command line), so its lines are taken
+  // out here and the rest goes to Program_options, which knows the keys.
+  std::istringstream lines(text.str());
+  std::string rest, line;
+  std::vector<std::filesystem::path> includes;
+  while (std::getline(lines, line)) {
+    // As Program_options reads a line: '#' starts a comment, blanks around key and value.
+    std::string bare = line.substr(0, line.find('#'));
+    const std::size_t eq = bare.find('=');
+    auto trim = [](std::string t) {
+      t.erase(0, t.find_first_not_of(" \t\r"));
+      t.erase(t.find_last_not_of(" \t\r") + 1);
+      return t;
+    };
+    if (eq == std::string::npos || trim(bare.substr(0, eq)) != "include") {
+      rest += line + "\n";
+      continue;
+    }
+    const std::string name = trim(bare.substr(eq + 1));
+    if (name.empty()) throw ConfigError(where + ": 'include' names no file");
+    const std::filesystem::path named(name);
+    includes.push_back(named.is_absolute() ? named : path.parent_path() / named);
+  }
+  std::istringstream in(rest);
+  try {
+    po::store(po::parse_config_file(in, opts, /*allow_unregistered=*/false), vm);
+  } catch (const po::error& e) {
+    throw ConfigError(where + ": " + e.what());
+  }
+  open_files.push_back(canonical);
+  for (const auto& inc : includes) store_config_file(inc, opts, vm, open_files);
+  open_files.pop_back();
+}
+
 // Parses words against opts (and, if given, the config file named by --config) into vm.
 // positional: the option that takes one bare word, or null. Every error is a ConfigError.
 po::variables_map parse_words(const std::vector<std::string>& args, const po::options_description& opts,
@@ -301,25 +365,8 @@ po::variables_map parse_words(const std::vector<std::string>& args, const po::op
                         "' (options take the form --key value; see eqprop " + command + " --help)");
     }
     if (opts.find_nothrow("config", false) && vm.count("config")) {
-      const std::string path = vm["config"].as<std::string>();
-      // A folder opens as an empty stream and /dev/zero never ends: only regular files of a
-      // sensible size are config files.
-      std::error_code ec;
-      if (!std::filesystem::exists(path, ec)) throw ConfigError("config file '" + path + "': no such file");
-      if (!std::filesystem::is_regular_file(path, ec)) throw ConfigError("config file '" + path + "': not a regular file");
-      if (std::filesystem::file_size(path, ec) > (1u << 20))
-        throw ConfigError("config file '" + path + "': larger than 1 MiB, not a config file");
-      std::ifstream file(path);
-      if (!file) throw ConfigError("config file '" + path + "': cannot open for reading");
-      std::ostringstream text;
-      text << file.rdbuf();
-      refuse_placeholders(text.str(), "config file '" + path + "'");
-      std::istringstream in(text.str());
-      try {
-        po::store(po::parse_config_file(in, opts, /*allow_unregistered=*/false), vm);
-      } catch (const po::error& e) {
-        throw ConfigError("config file '" + path + "': " + e.what());
-      }
+      std::vector<std::filesystem::path> open_files;
+      store_config_file(vm["config"].as<std::string>(), opts, vm, open_files);
     }
     po::notify(vm);
   } catch (const po::error& e) {
