@@ -285,6 +285,31 @@ TEST_CASE("SIGTERM: the run checkpoints and exits 143") {
   CHECK(run("info " + ck).code == 0);
 }
 
+TEST_CASE("SIGTERM in the test evaluation: stops between slices, exits 143; the resume runs only the test") {
+  test::TempDir dir;
+  const std::string ck = dir.file("t.ck");
+  // One short epoch, then a test evaluation of 10,000 images at 3,000 steps (seconds of work
+  // on one thread, in slices of 250 images).
+  const pid_t pid = spawn("train " + data_arg() +
+                              " --train-samples 200 --valid-samples 100 --hidden 200 --epochs 1 --test-steps 3000"
+                              " --threads 1 --progress=false --checkpoint " + ck,
+                          dir.file("log"));
+  for (int i = 0; i < 600 && !std::filesystem::exists(ck); ++i) usleep(10000);
+  usleep(200000);
+  kill(pid, SIGTERM);
+  const int code = wait_exit(pid);
+  const std::string log = file_bytes(dir.file("log"));
+  CAPTURE(log);
+  CHECK(code == 143);
+  REQUIRE_MESSAGE(!contains(log, "test error"), "the test evaluation ended before the signal; give it more work");
+  CHECK(contains(log, "stopped by SIGTERM in the test evaluation, after all 1 epochs"));
+  CHECK(contains(log, "eqprop train --resume " + ck));
+  const auto resumed = run("train --resume " + ck + " --test-steps 5");
+  CAPTURE(resumed.output);
+  CHECK(resumed.code == 0);
+  CHECK(contains(resumed.output, "test error"));
+  CHECK_FALSE(contains(resumed.output, "\n    1 "));  // no epoch trained again
+}
 
 TEST_CASE("bench prints its measures, the serial share a part of the training time") {
   const auto r = run("bench " + data_arg() + " --train-samples 400 --valid-samples 100 --threads 2");

@@ -392,6 +392,33 @@ TEST_CASE("a conv net's weights and evaluation are bit-identical for --threads 1
   check_threads_identical(cfg, data);
 }
 
+TEST_CASE("evaluation in slices gives evaluate()'s bits and stops between slices when asked") {
+  const eqprop::Splits data = eqprop::load_splits(test::mnist_dir(), 1000, 200);
+  eqprop::Config cfg;  // net1 settings
+  cfg.train_samples = 1000;
+  cfg.valid_samples = 200;
+  cfg.eval_chunk = 70;  // 10,000 test images: 143 chunks, the last one partial
+  cfg.validate();
+  eqprop::Trainer t(cfg, data.train, data.valid);
+  t.train_epoch();
+  const eqprop::StateStats whole = t.evaluate(data.test, 20, nullptr);
+  for (int slice : {1, 2, 7, 143, 500}) {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, slice % 2 ? 2 : 1);
+    int asked = 0;
+    const auto s = t.evaluate_in_slices(data.test, 20, slice, [&] { return ++asked > 0; });
+    REQUIRE(s.has_value());
+    CHECK(asked == (143 + slice - 1) / slice - 1);  // before every slice after the first
+    CHECK(s->count == 10000);
+    CHECK(s->errors == whole.errors);
+    CHECK(s->energy == whole.energy);  // the same chunks summed in the same order
+    CHECK(s->cost == whole.cost);
+    CHECK(s->free_steps == whole.free_steps);
+  }
+  int asked = 0;
+  CHECK_FALSE(t.evaluate_in_slices(data.test, 20, 10, [&] { return ++asked < 3; }).has_value());
+  CHECK(asked == 3);  // slices 1-3 ran; the answer before slice 4 stopped it
+}
+
 TEST_CASE("one epoch on 3,000 real MNIST images gets far below chance") {
   const eqprop::Splits data = eqprop::load_splits(test::mnist_dir(), 3000, 2000);
   eqprop::Config cfg;  // net1 settings

@@ -111,7 +111,22 @@ void TrainSession::test() {
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const StateStats test = trainer_.evaluate(data_.test, cfg_.test_steps, nullptr);
+  // In slices of one chunk per thread of every process, so that SIGINT/SIGTERM is acted on
+  // within a slice's time (a convnet's test set can take hours) without idling a thread.
+  const int slice = static_cast<int>(procs_.max(cfg_.threads)) * procs_.size();
+  const std::optional<StateStats> done =
+      trainer_.evaluate_in_slices(data_.test, cfg_.test_steps, slice, [&] { return agreed_signal() == 0; });
+  if (!done) {
+    progress_.clear();
+    out_ << "# stopped by " << (stop_signal_ == SIGINT ? "SIGINT" : "SIGTERM") << " in the test evaluation, after all "
+         << trainer_.state().epochs_done << " epochs; "
+         << (cfg_.checkpoint.empty() ? std::string("no --checkpoint was given, nothing was saved")
+                                     : cfg_.checkpoint + " holds them; eqprop train --resume " + cfg_.checkpoint +
+                                           " runs only the test evaluation")
+         << std::endl;
+    return;
+  }
+  const StateStats& test = *done;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out_ << "test error " << error_percent(test) << "% (" << test.count << " examples, free phase of " << cfg_.test_steps
        << " steps from zero states, " << seconds << " s)" << std::endl;

@@ -292,6 +292,34 @@ StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particle
   return s;
 }
 
+std::optional<StateStats> Trainer::evaluate_in_slices(const Dataset& data, int steps, int slice_chunks,
+                                                      const std::function<bool()>& go_on) {
+  const int chunk = st_.cfg.eval_chunk;
+  const int chunks = (data.count + chunk - 1) / chunk;
+  slice_chunks = std::max(1, slice_chunks);
+  layers_->refresh(st_.net);
+  std::vector<StateStats> all;
+  all.reserve(static_cast<std::size_t>(chunks));
+  for (int s0 = 0; s0 < chunks; s0 += slice_chunks) {
+    if (s0 > 0 && !go_on()) return std::nullopt;
+    // The slice's chunks are shared among the processes as a whole evaluation's are.
+    std::vector<StateStats> parts(static_cast<std::size_t>(std::min(slice_chunks, chunks - s0)));
+    const int offset = s0 * chunk;
+    for_each_chunk_of(dist_->eval_chunks(static_cast<int>(parts.size())), data.count - offset, chunk,
+                      [&](int c, int first, int rows) {
+                        Workspace& ws = workspaces_.local();
+                        ws.cur.zero();
+                        parts[c] = evaluate_chunk(st_.net, *layers_, coding_, st_.cfg, steps, data, offset + first,
+                                                  rows, ws, nullptr);
+                      });
+    dist_->gather_stats(parts);
+    all.insert(all.end(), parts.begin(), parts.end());
+  }
+  const StateStats s = sum_in_order(all);
+  if (!std::isfinite(s.energy)) check_finite("evaluation", true);
+  return s;
+}
+
 StateStats Trainer::relax_states(const Dataset& data, int steps, float beta, int nudged_steps, Particles& out,
                                  std::vector<float>* scores) {
   const int chunk = st_.cfg.eval_chunk;

@@ -63,6 +63,12 @@ class Trainer {
   // scores (optional, one process): every example's class scores, [count x classes] (the
   // output states, or the readout's logits); the prediction is the first largest.
   StateStats evaluate(const Dataset& data, int steps, Particles* particles, std::vector<float>* scores = nullptr);
+  // evaluate() from zero states in slices of `slice_chunks` chunks, calling go_on() before
+  // every slice after the first so that a long evaluation (the test set of a convnet) can stop
+  // in between: nullopt if go_on() said no. Every process calls go_on() as often, so it may
+  // agree across ranks. The chunks and the order of their sum are evaluate()'s: the same bits.
+  std::optional<StateStats> evaluate_in_slices(const Dataset& data, int steps, int slice_chunks,
+                                               const std::function<bool()>& go_on);
 
   // The states of every layer for the examples of `data`, in one process: the free phase of
   // `steps` from zero states and, with beta != 0, then the nudged phase of `nudged_steps` at
