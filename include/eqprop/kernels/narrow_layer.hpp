@@ -36,4 +36,18 @@ void narrow_down_blend(int rows, int n, int m, const float* hL, const float* wt,
 void narrow_down_blend(int rows, int n, int m, const double* hL, const double* wt, const double* drive,
                        const double* h, double keep, double eps, double* d);
 
+// The loops' vector paths: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA) and the baseline. The
+// functions above use the CPU's best, chosen once per process (narrow_path()); the two FMA
+// paths give the same bits. The _on variants run a given path (tests) and throw
+// std::logic_error if the CPU lacks it.
+enum class NarrowPath { Baseline, Avx2, Avx512 };
+NarrowPath narrow_path();
+bool narrow_path_available(NarrowPath path);
+void narrow_up_on(NarrowPath path, int rows, int n, int m, const float* h, const float* padded, float* out);
+void narrow_up_on(NarrowPath path, int rows, int n, int m, const double* h, const double* padded, double* out);
+void narrow_down_blend_on(NarrowPath path, int rows, int n, int m, const float* hL, const float* wt,
+                          const float* drive, const float* h, float keep, float eps, float* d);
+void narrow_down_blend_on(NarrowPath path, int rows, int n, int m, const double* hL, const double* wt,
+                          const double* drive, const double* h, double keep, double eps, double* d);
+
 }  // namespace eqprop
