@@ -28,7 +28,9 @@ if [ ! -f build-fuzz/build.ninja ]; then
   CXX=clang++ meson setup build-fuzz -Dfuzz=true --buildtype=debugoptimized -Db_sanitize=address,undefined -Dpython=disabled \
     -Db_lundef=false -Dcpp_args="-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" >/dev/null
 fi
-ninja -C build-fuzz "${targets[@]/#/fuzz/}" >/dev/null
+# Quiet unless the build fails (ninja prints the compiler's errors on its stdout).
+ninja -C build-fuzz "${targets[@]/#/fuzz/}" > build-fuzz/ninja.log 2>&1 ||
+  { grep -E -A5 'FAILED|error' build-fuzz/ninja.log | head -40 >&2; echo "fuzz: the build failed" >&2; exit 1; }
 mkdir -p build-fuzz/findings
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
