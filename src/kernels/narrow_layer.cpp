@@ -211,7 +211,7 @@ NarrowPath narrow_path() {
 
 bool narrow_path_available(NarrowPath path) {
   if (path == NarrowPath::Baseline) return true;
-  const NarrowPath best = detect_path();
+  const NarrowPath best = narrow_path();  // the widest this build uses here
   return best == NarrowPath::Avx512 || path == best;
 }
 

@@ -39,7 +39,8 @@ void narrow_down_blend(int rows, int n, int m, const double* hL, const double* w
 // The loops' vector paths: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA) and the baseline. The
 // functions above use the CPU's best, chosen once per process (narrow_path()); the two FMA
 // paths give the same bits. The _on variants run a given path (tests) and throw
-// std::logic_error if the CPU lacks it.
+// std::logic_error if the CPU lacks it (or the build: ThreadSanitizer builds keep to the
+// baseline, as clones.hpp says).
 enum class NarrowPath { Baseline, Avx2, Avx512 };
 NarrowPath narrow_path();
 bool narrow_path_available(NarrowPath path);
