@@ -23,7 +23,9 @@ case "$kind" in
     dir=build-asan
     [ -f $dir/build.ninja ] || meson setup $dir --buildtype=debugoptimized -Db_sanitize=address,undefined -Dpython=disabled \
       -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all >/dev/null
-    ninja -C $dir >/dev/null
+    # Quiet unless the build fails (ninja prints the compiler's errors on its stdout).
+    ninja -C $dir > $dir/ninja.log 2>&1 ||
+      { tail -40 $dir/ninja.log >&2; echo "sanitize: the build failed" >&2; exit 1; }
     # OpenBLAS and oneTBB keep thread pools and buffers until exit: not leaks of ours.
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
     export LSAN_OPTIONS=suppressions=$PWD/tools/sanitizers/lsan.supp:print_suppressions=0
@@ -33,7 +35,9 @@ case "$kind" in
   tsan)
     dir=build-tsan
     [ -f $dir/build.ninja ] || meson setup $dir --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dpython=disabled >/dev/null
-    ninja -C $dir >/dev/null
+    # Quiet unless the build fails (ninja prints the compiler's errors on its stdout).
+    ninja -C $dir > $dir/ninja.log 2>&1 ||
+      { tail -40 $dir/ninja.log >&2; echo "sanitize: the build failed" >&2; exit 1; }
     export TSAN_OPTIONS="suppressions=$PWD/tools/sanitizers/tsan.supp halt_on_error=1 history_size=7"
     summarize meson test -C $dir --print-errorlogs --timeout-multiplier 6 trainer checkpoint "${@:2}"
     ;;
