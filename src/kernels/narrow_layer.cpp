@@ -36,7 +36,7 @@ namespace {
 // same way (k in order) wherever it sits in the chunk. Written with the compiler's vector
 // extension: left to itself the vectorizer shuffles the accumulators into each other. The
 // vector is the CPU's own width: a wider one is split by the compiler through the stack,
-// which made these loops 9x slower on an AVX2 CPU.
+// which made net1 7x slower on an AVX2 CPU.
 template <typename T, int Bytes>
 EQPROP_KERNEL void up_kernel(int rows, int n, int m, const T* h, const T* padded, T* out) {
   constexpr int L = Bytes / int(sizeof(T));  // lanes per vector
