@@ -45,8 +45,11 @@ TEST_CASE("skinny_gemm is the fma chain on every path, any rows and column tail,
     if (!eqprop::skinny_path_available(path)) continue;
     ++paths_run;
     for (int rows : {1, 5, 6, 7, 10, 12, 13, 20, 32, 250}) {
-      for (int n : {1, 7, 8, 15, 16, 17, 31, 33, 500}) {
-        for (int K : {1, 9, 500}) {
+      // With K = 1100 a B of 65 columns or more is over 256 KB and goes in panels of 64: the
+      // panels' edges (64, 65, 129) in both regimes.
+      for (int n : {1, 7, 8, 15, 16, 17, 31, 33, 64, 65, 129, 500}) {
+        for (int K : {1, 9, 500, 1100}) {
+          if (K == 1100 && (rows > 13 || n < 64)) continue;
           if (rows == 250 && n < 500) continue;  // the evaluation chunk: one shape is enough
           for (bool acc : {false, true}) {
             CAPTURE(path == SkinnyPath::Avx2 ? "avx2" : "avx512");
