@@ -4,9 +4,11 @@
 // layers) against the readable reference's sgemm layers.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "eqprop/kernels/blas.hpp"
@@ -75,6 +77,41 @@ TEST_CASE("skinny_gemm is the fma chain on every path, any rows and column tail,
   if (paths_run == 0) MESSAGE("no AVX2+FMA on this CPU: the skinny loops are not used, sgemm is");
   CHECK(eqprop::skinny_available(10) == eqprop::skinny_path_available(SkinnyPath::Avx2));
   CHECK_FALSE(eqprop::skinny_available(0));
+}
+
+TEST_CASE("skinny_gemm_packed is the fma chain on B packed in panels, any rows and column tail") {
+  if (!eqprop::skinny_path_available(eqprop::SkinnyPath::Avx2)) {
+    CHECK_THROWS_AS(eqprop::skinny_gemm_packed(1, 1, 1, nullptr, 1, nullptr, nullptr, 1, false), std::logic_error);
+    CHECK_FALSE(eqprop::skinny_packs());
+    return;
+  }
+  std::mt19937_64 g(11);
+  for (int rows : {1, 5, 6, 7, 10, 13, 250}) {
+    for (int n : {1, 8, 15, 16, 17, 31, 33, 500}) {
+      for (int K : {1, 9, 500}) {
+        if (rows == 250 && n < 500) continue;
+        for (bool acc : {false, true}) {
+          CAPTURE(rows);
+          CAPTURE(n);
+          CAPTURE(K);
+          CAPTURE(acc);
+          const int lda = K + 3, ldb = n + 5, ldc = n + 2;
+          const auto A = uniform(std::size_t(rows) * lda, g, 0, 1);
+          const auto B = uniform(std::size_t(K) * ldb, g, -0.5, 0.5);
+          const auto C0 = uniform(std::size_t(rows) * ldc, g, -1, 1);
+          // Poisoned first: the pack must write every slot, its padding as 0.
+          std::vector<float> P(eqprop::packed_floats(K, n), NAN);
+          eqprop::pack_panels(K, n, B.data(), ldb, P.data());
+          CHECK(std::none_of(P.begin(), P.end(), [](float v) { return std::isnan(v); }));
+          auto want = C0, got = C0;
+          fma_chain(rows, n, K, A.data(), lda, B.data(), ldb, want.data(), ldc, acc);
+          eqprop::skinny_gemm_packed(rows, n, K, A.data(), lda, P.data(), got.data(), ldc, acc);
+          REQUIRE(same_bits(got, want));
+        }
+      }
+    }
+  }
+  CHECK_THROWS_AS(eqprop::skinny_gemm_packed(0, 1, 1, nullptr, 1, nullptr, nullptr, 1, false), std::logic_error);
 }
 
 TEST_CASE("skinny_gemm agrees with sgemm and with double precision to rounding") {

@@ -19,10 +19,19 @@ template <typename T>
 void DenseLayer<T>::refresh(const NetworkT<T>& net) {
   if (narrow_) top_.refresh(net.W[k_].data(), net.sizes[k_ - 1], net.sizes[k_]);
   // The W_k^T copy serves the top-down product, which layer 1 never runs (the input is clamped).
+  // Where the skinny loops read B packed (skinny_packs(): AVX2 CPUs), W_k and W_k^T in panels
+  // instead; layer 1's up product is the clamped drive, computed elsewhere, so only k >= 2.
   if constexpr (std::is_same_v<T, float>) {
     if (k_ >= 2 && skinny_for(1)) {
+      const int n_below = net.sizes[k_ - 1], n = net.sizes[k_];
       wt_.resize(net.W[k_].size());
-      transpose(net.sizes[k_ - 1], net.sizes[k_], net.W[k_].data(), wt_.data());
+      transpose(n_below, n, net.W[k_].data(), wt_.data());
+      if (skinny_packs()) {
+        packed_w_.resize(packed_floats(n_below, n));
+        pack_panels(n_below, n, net.W[k_].data(), n, packed_w_.data());
+        packed_wt_.resize(packed_floats(n, n_below));
+        pack_panels(n, n_below, wt_.data(), n_below, packed_wt_.data());
+      }
     }
   }
 }
@@ -38,7 +47,13 @@ void DenseLayer<T>::up(const NetworkT<T>& net, int rows, const T* below, T* d, K
   if (narrow_active()) {
     narrow_up(rows, n_below, n, below, top_.padded.data(), d);
   } else if (skinny_for(rows)) {
-    if constexpr (std::is_same_v<T, float>) skinny_gemm(rows, n, n_below, below, n_below, net.W[k_].data(), n, d, n, true);
+    if constexpr (std::is_same_v<T, float>) {
+      if (!packed_w_.empty()) {
+        skinny_gemm_packed(rows, n, n_below, below, n_below, packed_w_.data(), d, n, true);
+      } else {
+        skinny_gemm(rows, n, n_below, below, n_below, net.W[k_].data(), n, d, n, true);
+      }
+    }
   } else {
     gemm(Trans::No, Trans::No, rows, n, n_below, T(1), below, n_below, net.W[k_].data(), n, T(1), d, n);
   }
@@ -55,7 +70,13 @@ void DenseLayer<T>::down_blend(const NetworkT<T>& net, int rows, const T* above,
   }
   // With a drive the product starts from zero and the drive joins in the blend.
   if (skinny_for(rows) && !wt_.empty()) {
-    if constexpr (std::is_same_v<T, float>) skinny_gemm(rows, n_below, n, above, n, wt_.data(), n_below, d, n_below, !drive);
+    if constexpr (std::is_same_v<T, float>) {
+      if (!packed_wt_.empty()) {
+        skinny_gemm_packed(rows, n_below, n, above, n, packed_wt_.data(), d, n_below, !drive);
+      } else {
+        skinny_gemm(rows, n_below, n, above, n, wt_.data(), n_below, d, n_below, !drive);
+      }
+    }
   } else {
     gemm(Trans::No, Trans::Yes, rows, n_below, n, T(1), above, n, net.W[k_].data(), n, drive ? T(0) : T(1), d,
          n_below);

@@ -107,7 +107,40 @@ __attribute__((target("avx2,fma"))) void block256(int n, int K, const float* A, 
   }
 }
 
+// The same over B packed in 16-column panels (pack_panels): each k reads one panel's 64
+// contiguous bytes. A last partial panel is computed whole (its missing columns are 0 in P)
+// and stored under a mask, so every stored element is the same fma chain as block256's.
+template <int R>
+__attribute__((target("avx2,fma"))) void block256_packed(int n, int K, const float* A, int lda, const float* P,
+                                                         float* C, int ldc, bool acc) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (int j = 0; j < n; j += 16) {
+    const int left = std::min(16, n - j);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), lane);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(left - 8), lane);
+    __m256 c0[R], c1[R];
+    for (int i = 0; i < R; ++i) {
+      c0[i] = acc ? _mm256_maskload_ps(C + std::size_t(i) * ldc + j, m0) : _mm256_setzero_ps();
+      c1[i] = acc ? _mm256_maskload_ps(C + std::size_t(i) * ldc + j + 8, m1) : _mm256_setzero_ps();
+    }
+    const float* b = P + std::size_t(j / 16) * std::size_t(K) * 16;
+    for (int k = 0; k < K; ++k, b += 16) {
+      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+      for (int i = 0; i < R; ++i) {
+        const __m256 a = _mm256_broadcast_ss(A + std::size_t(i) * lda + k);
+        c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
+        c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
+      }
+    }
+    for (int i = 0; i < R; ++i) {
+      _mm256_maskstore_ps(C + std::size_t(i) * ldc + j, m0, c0[i]);
+      _mm256_maskstore_ps(C + std::size_t(i) * ldc + j + 8, m1, c1[i]);
+    }
+  }
+}
+
 using Block = void (*)(int, int, const float*, int, const float*, int, float*, int, bool);
+using PackedBlock = void (*)(int, int, const float*, int, const float*, float*, int, bool);
 
 template <int R>
 struct K512 {
@@ -121,6 +154,12 @@ struct K256 {
 constexpr Block kBlocks512[13] = {nullptr,    K512<1>::f, K512<2>::f, K512<3>::f,  K512<4>::f,  K512<5>::f, K512<6>::f,
                                   K512<7>::f, K512<8>::f, K512<9>::f, K512<10>::f, K512<11>::f, K512<12>::f};
 constexpr Block kBlocks256[7] = {nullptr, K256<1>::f, K256<2>::f, K256<3>::f, K256<4>::f, K256<5>::f, K256<6>::f};
+template <int R>
+struct K256P {
+  static constexpr PackedBlock f = &block256_packed<R>;
+};
+constexpr PackedBlock kBlocks256Packed[7] = {nullptr,       K256P<1>::f, K256P<2>::f, K256P<3>::f,
+                                             K256P<4>::f, K256P<5>::f, K256P<6>::f};
 
 enum class Level { None, Avx2, Avx512 };
 
@@ -173,9 +212,26 @@ void skinny_gemm(int rows, int n, int K, const float* A, int lda, const float* B
                  ldc, accumulate);
 }
 
+bool skinny_packs() { return cpu_level() == Level::Avx2; }
+
+void skinny_gemm_packed(int rows, int n, int K, const float* A, int lda, const float* P, float* C, int ldc,
+                        bool accumulate) {
+  if (!skinny_path_available(SkinnyPath::Avx2) || rows < 1) {
+    throw std::logic_error("skinny_gemm_packed: no AVX2 and FMA on this CPU, or rows < 1");
+  }
+  // The panels are contiguous, so a row block reads all of P in one sequential pass.
+  row_blocks(rows, 6, [&](int first, int r) {
+    kBlocks256Packed[r](n, K, A + std::size_t(first) * lda, lda, P, C + std::size_t(first) * ldc, ldc, accumulate);
+  });
+}
+
 #else
 
 bool skinny_available(int) { return false; }
+bool skinny_packs() { return false; }
+void skinny_gemm_packed(int, int, int, const float*, int, const float*, float*, int, bool) {
+  throw std::logic_error("skinny_gemm_packed: not available on this CPU");
+}
 bool skinny_path_available(SkinnyPath) { return false; }
 void skinny_gemm_on(SkinnyPath, int, int, int, const float*, int, const float*, int, float*, int, bool) {
   throw std::logic_error("skinny_gemm: not available on this CPU (check skinny_available first)");
@@ -185,6 +241,19 @@ void skinny_gemm(int, int, int, const float*, int, const float*, int, float*, in
 }
 
 #endif
+
+std::size_t packed_floats(int K, int n) { return std::size_t((n + 15) / 16) * std::size_t(K) * 16; }
+
+void pack_panels(int K, int n, const float* B, int ldb, float* P) {
+  for (int p = 0; p * 16 < n; ++p) {
+    const int cols = std::min(16, n - p * 16);
+    float* out = P + std::size_t(p) * std::size_t(K) * 16;
+    for (int k = 0; k < K; ++k, out += 16) {
+      const float* in = B + std::size_t(k) * ldb + p * 16;
+      for (int c = 0; c < 16; ++c) out[c] = c < cols ? in[c] : 0.f;
+    }
+  }
+}
 
 void transpose(int rows, int cols, const float* src, float* dst) {
   constexpr int kTile = 32;

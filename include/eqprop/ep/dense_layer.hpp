@@ -2,7 +2,8 @@
 // those of a narrow output layer (at most kNarrowUnits units), which narrow_layer.hpp's loops
 // do from the copies in a NarrowTop (at 10 x 10 sgemm's set-up costs more than the
 // arithmetic), and, in float on CPUs with FMA, the relaxation products between wide layers,
-// which skinny_gemm.hpp's loops do (the top-down one from a copy of W_k^T).
+// which skinny_gemm.hpp's loops do (the top-down one from a copy of W_k^T; on AVX2 CPUs both
+// from copies in panels).
 #pragma once
 #include <vector>
 
@@ -34,6 +35,9 @@ class DenseLayer : public LayerKind<T> {
   bool narrow_, skinny_;
   NarrowTop<T> top_;  // the copies of W_k the narrow loops read (empty unless narrow)
   std::vector<T> wt_;  // W_k^T [n_k x n_{k-1}] for the skinny top-down product (k >= 2), else empty
+  // W_k and W_k^T in 16-column panels (skinny_gemm.hpp's pack_panels) where the skinny loops
+  // read B packed (k >= 2, AVX2 CPUs), else empty.
+  std::vector<T> packed_w_, packed_wt_;
 };
 
 }  // namespace eqprop

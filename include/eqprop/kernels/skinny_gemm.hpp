@@ -10,6 +10,7 @@
 // (accumulate) or from 0: the AVX-512 and AVX2 paths give the same bits, on any row or column
 // blocking. Machines without FMA (and double precision) keep sgemm: skinny_available() says.
 #pragma once
+#include <cstddef>
 
 namespace eqprop {
 
@@ -25,6 +26,19 @@ enum class SkinnyPath { Avx2, Avx512 };
 bool skinny_path_available(SkinnyPath path);
 void skinny_gemm_on(SkinnyPath path, int rows, int n, int K, const float* A, int lda, const float* B, int ldb, float* C,
                     int ldc, bool accumulate);
+
+// B packed for the AVX2 loops: on a CPU whose widest path is AVX2 they read B with a stride of
+// a whole row per k, and a copy in 16-column panels ([ceil(n/16)][K][16], the last panel's
+// missing columns 0) read contiguously ran the 10 x 496 x 496 product at 97 GFLOP/s against 64
+// (tools/skinny_packing.cpp, AMD EPYC without AVX-512). The AVX-512 path reads B in place.
+// skinny_packs(): whether skinny_gemm_packed is this CPU's path (the caller then keeps a copy).
+bool skinny_packs();
+std::size_t packed_floats(int K, int n);
+void pack_panels(int K, int n, const float* B, int ldb, float* P /*packed_floats(K, n)*/);
+// C = (accumulate ? C : 0) + A B with B given as pack_panels made it: the bits of skinny_gemm.
+// Requires skinny_path_available(SkinnyPath::Avx2) and rows >= 1 (else std::logic_error).
+void skinny_gemm_packed(int rows, int n, int K, const float* A, int lda, const float* P, float* C, int ldc,
+                        bool accumulate);
 
 // dst [cols x rows] = src [rows x cols]^T (dst row stride rows), blocked for the caches: the
 // copy of W_k^T that the top-down product reads as its B.
