@@ -29,8 +29,8 @@ void skinny_gemm_on(SkinnyPath path, int rows, int n, int K, const float* A, int
 
 // B packed for the AVX2 loops: on a CPU whose widest path is AVX2 they read B with a stride of
 // a whole row per k, and a copy in 16-column panels ([ceil(n/16)][K][16], the last panel's
-// missing columns 0) read contiguously ran the 10 x 496 x 496 product at 97 GFLOP/s against 64
-// (tools/skinny_packing.cpp, AMD EPYC without AVX-512). The AVX-512 path reads B in place.
+// missing columns 0) read contiguously ran the 10 x 496 x 496 product at 68-72 GFLOP/s against
+// 52-57 (tools/skinny_packing.cpp, AMD EPYC without AVX-512). The AVX-512 path reads B in place.
 // skinny_packs(): whether skinny_gemm_packed is this CPU's path (the caller then keeps a copy).
 bool skinny_packs();
 std::size_t packed_floats(int K, int n);
