@@ -69,6 +69,22 @@ __attribute__((target("avx512f"))) void block512(int n, int K, const float* A, i
 
 // ---- AVX2 + FMA -------------------------------------------------------------------------
 
+// The k loop of both AVX2 blocks: R rows' sums for 16 columns, B's 16 values for step k at
+// b + k * step (a row of B in place, or the next 64 bytes of a packed panel).
+template <int R>
+__attribute__((target("avx2,fma"), always_inline)) inline void fma_16(int K, const float* A, int lda, const float* b,
+                                                                      std::size_t step, __m256 (&c0)[R],
+                                                                      __m256 (&c1)[R]) {
+  for (int k = 0; k < K; ++k, b += step) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    for (int i = 0; i < R; ++i) {
+      const __m256 a = _mm256_broadcast_ss(A + std::size_t(i) * lda + k);
+      c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
+    }
+  }
+}
+
 template <int R>
 __attribute__((target("avx2,fma"))) void block256(int n, int K, const float* A, int lda, const float* B, int ldb,
                                                   float* C, int ldc, bool acc) {
@@ -79,15 +95,7 @@ __attribute__((target("avx2,fma"))) void block256(int n, int K, const float* A, 
       c0[i] = acc ? _mm256_loadu_ps(C + std::size_t(i) * ldc + j) : _mm256_setzero_ps();
       c1[i] = acc ? _mm256_loadu_ps(C + std::size_t(i) * ldc + j + 8) : _mm256_setzero_ps();
     }
-    const float* b = B + j;
-    for (int k = 0; k < K; ++k, b += ldb) {
-      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-      for (int i = 0; i < R; ++i) {
-        const __m256 a = _mm256_broadcast_ss(A + std::size_t(i) * lda + k);
-        c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
-        c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
-      }
-    }
+    fma_16<R>(K, A, lda, B + j, std::size_t(ldb), c0, c1);
     for (int i = 0; i < R; ++i) {
       _mm256_storeu_ps(C + std::size_t(i) * ldc + j, c0[i]);
       _mm256_storeu_ps(C + std::size_t(i) * ldc + j + 8, c1[i]);
@@ -123,15 +131,7 @@ __attribute__((target("avx2,fma"))) void block256_packed(int n, int K, const flo
       c0[i] = acc ? _mm256_maskload_ps(C + std::size_t(i) * ldc + j, m0) : _mm256_setzero_ps();
       c1[i] = acc ? _mm256_maskload_ps(C + std::size_t(i) * ldc + j + 8, m1) : _mm256_setzero_ps();
     }
-    const float* b = P + std::size_t(j / 16) * std::size_t(K) * 16;
-    for (int k = 0; k < K; ++k, b += 16) {
-      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-      for (int i = 0; i < R; ++i) {
-        const __m256 a = _mm256_broadcast_ss(A + std::size_t(i) * lda + k);
-        c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
-        c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
-      }
-    }
+    fma_16<R>(K, A, lda, P + std::size_t(j / 16) * std::size_t(K) * 16, 16, c0, c1);
     for (int i = 0; i < R; ++i) {
       _mm256_maskstore_ps(C + std::size_t(i) * ldc + j, m0, c0[i]);
       _mm256_maskstore_ps(C + std::size_t(i) * ldc + j + 8, m1, c1[i]);
