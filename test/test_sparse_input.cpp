@@ -121,6 +121,38 @@ TEST_CASE("sparse input products equal the dense sgemm path (float)") { check_ag
 
 TEST_CASE("sparse input products equal the dense sgemm path (double)") { check_against_dense<double>(1e-13); }
 
+// The float drive sums each output from the bias over the nonzeros in unit order: whole
+// 64-column blocks in registers, the last partial block in memory. Both must give the bits of
+// that one chain, fused where the clone has FMA (every element alike) and rounded otherwise.
+TEST_CASE("the float drive is one chain per output in unit order, in full and partial column blocks") {
+  std::mt19937_64 g(8);
+  const int rows = 5, n0 = 300, n1 = 150;  // two full blocks of 64 columns and 22 left over
+  const auto net = random_net<float>(n0, n1, g);
+  const auto x = sparse_rows<float>(rows, n0, 0.7, g);
+  eqprop::SparseInput<float> input;
+  input.assign(x.data(), rows, n0);
+  std::vector<float> got(std::size_t(rows) * n1);
+  eqprop::sparse_drive(input, 0, rows, net.W[1].data(), net.b[1].data(), n1, got.data());
+  int fused = 0, rounded = 0;
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < n1; ++j) {
+      float f = net.b[1][j], r = net.b[1][j];
+      for (int u = 0; u < n0; ++u) {
+        const float v = x[std::size_t(i) * n0 + u];
+        if (v == 0.f) continue;
+        const float w = net.W[1][std::size_t(u) * n1 + j];
+        f = std::fma(v, w, f);
+        volatile float product = v * w;  // rounded on its own
+        r = r + product;
+      }
+      const float have = got[std::size_t(i) * n1 + j];
+      fused += have == f;
+      rounded += have == r;
+    }
+  }
+  CHECK((fused == rows * n1 || rounded == rows * n1));
+}
+
 TEST_CASE("rows filled one by one in any order give the same lists as assign()") {
   std::mt19937_64 g(8);
   const int rows = 6, n0 = 40;
