@@ -80,7 +80,6 @@ void check_theorem(bool alternating) {
   eqprop::layer1_difference(plus, minus, 0, kRows, diff.data());
   eqprop::SparseInput<double> input;
   input.assign(b.x.data(), kRows, kSizes[0]);
-  input.index_by_unit();
   eqprop::ep_update(updated, eqprop::update_blocks(net.sizes), input, plus, minus, kRows, alphas, 2 * beta,
                     diff.data());
 

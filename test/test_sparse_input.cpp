@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "eqprop/kernels/blas.hpp"
@@ -76,10 +77,9 @@ void check_against_dense(double tolerance) {
     eqprop::gemm(eqprop::Trans::Yes, eqprop::Trans::No, n0, n1, rows, c, x.data(), n0, diff.data(), n1, T(1),
                  expected.data(), n1);
     auto updated = net;
-    CHECK_THROWS_AS(eqprop::input_update(updated, input, diff.data(), c, 0, n0, updated.W[1].data()), std::logic_error);
-    input.index_by_unit();
-    eqprop::input_update(updated, input, diff.data(), c, 0, n0 / 2, updated.W[1].data());  // two row blocks
-    eqprop::input_update(updated, input, diff.data(), c, n0 / 2, n0, updated.W[1].data());
+    eqprop::UnitLists<T> lists;  // reused by both blocks, as a task's are
+    eqprop::input_update(updated, input, diff.data(), c, 0, n0 / 2, updated.W[1].data(), lists);  // two row blocks
+    eqprop::input_update(updated, input, diff.data(), c, n0 / 2, n0, updated.W[1].data(), lists);
     CHECK(test::max_diff(expected, updated.W[1]) <= tolerance);
     // A unit that is 0 in every row leaves its row of W_1 bit-identical.
     CHECK(std::equal(net.W[1].begin(), net.W[1].begin() + n1, updated.W[1].begin()));
@@ -104,17 +104,53 @@ TEST_CASE("SparseInput lists the nonzeros by sample and by unit") {
   CHECK(in.row_unit()[in.row_begin(2) + 1] == 1);
   CHECK(in.row_value()[in.row_begin(0)] == 2);
   CHECK(in.row_value()[in.row_begin(2) + 1] == 6);
-  in.index_by_unit();
-  CHECK(in.unit_start() == std::vector<int>{0, 1, 3, 3, 4});
-  CHECK(in.unit_sample() == std::vector<int>{2, 0, 2, 0});
-  CHECK(in.unit_value() == std::vector<float>{5, 2, 6, 3});
+  eqprop::UnitLists<float> lists;
+  lists.build(in, 0, 4);
+  CHECK(lists.start == std::vector<int>{0, 1, 3, 3, 4});
+  CHECK(lists.sample == std::vector<int>{2, 0, 2, 0});
+  CHECK(lists.value == std::vector<float>{5, 2, 6, 3});
+  lists.build(in, 1, 3);  // units 1 and 2 only
+  CHECK(lists.u0 == 1);
+  CHECK(lists.start == std::vector<int>{0, 2, 2});
+  CHECK(lists.sample == std::vector<int>{0, 2});
+  CHECK(lists.value == std::vector<float>{2, 6});
+  lists.build(in, 3, 4);
+  CHECK(lists.start == std::vector<int>{0, 1});
+  CHECK(lists.sample == std::vector<int>{0});
+  CHECK(lists.value == std::vector<float>{3});
   const std::vector<float> blank(8, 0.f);
   in.assign(blank.data(), 2, 4);
   CHECK(in.nonzeros() == 0);
   CHECK(in.row_count(0) == 0);
   CHECK(in.row_count(1) == 0);
-  in.index_by_unit();
-  CHECK(in.unit_start() == std::vector<int>{0, 0, 0, 0, 0});
+  lists.build(in, 0, 4);
+  CHECK(lists.start == std::vector<int>{0, 0, 0, 0, 0});
+}
+
+// Lists of a range of units are the whole minibatch's lists of those units, whatever the cut.
+TEST_CASE("unit lists of a range equal the range of the whole lists") {
+  std::mt19937_64 g(9);
+  const int rows = 13, n0 = 97;
+  const auto x = sparse_rows<float>(rows, n0, 0.6, g);
+  eqprop::SparseInput<float> in;
+  in.assign(x.data(), rows, n0);
+  eqprop::UnitLists<float> whole, part;
+  whole.build(in, 0, n0);
+  CHECK(whole.start.back() == in.nonzeros());
+  for (const auto& [u0, u1] : std::vector<std::pair<int, int>>{{0, 1}, {0, 40}, {17, 18}, {40, 97}, {96, 97}, {5, 5}}) {
+    CAPTURE(u0);
+    CAPTURE(u1);
+    part.build(in, u0, u1);
+    REQUIRE(part.start.size() == std::size_t(u1 - u0 + 1));
+    for (int u = u0; u < u1; ++u) {
+      const int n = whole.start[u + 1] - whole.start[u];
+      REQUIRE(part.start[u - u0 + 1] - part.start[u - u0] == n);
+      for (int e = 0; e < n; ++e) {
+        CHECK(part.sample[part.start[u - u0] + e] == whole.sample[whole.start[u] + e]);
+        CHECK(part.value[part.start[u - u0] + e] == whole.value[whole.start[u] + e]);
+      }
+    }
+  }
 }
 
 TEST_CASE("sparse input products equal the dense sgemm path (float)") { check_against_dense<float>(2e-5); }
@@ -159,15 +195,16 @@ TEST_CASE("rows filled one by one in any order give the same lists as assign()")
   const auto x = sparse_rows<float>(rows, n0, 0.7, g);
   eqprop::SparseInput<float> whole, by_row;
   whole.assign(x.data(), rows, n0);
-  whole.index_by_unit();
   by_row.assign(x.data(), 2, n0);  // an earlier, smaller block: reset() must clear it
   by_row.reset(rows, n0);
   for (int i : {3, 0, 5, 1, 4, 2}) by_row.set_row(i, x.data() + std::size_t(i) * n0);
-  by_row.index_by_unit();
+  eqprop::UnitLists<float> a, b;
+  a.build(whole, 0, n0);
+  b.build(by_row, 0, n0);
   CHECK(by_row.nonzeros() == whole.nonzeros());
-  CHECK(by_row.unit_start() == whole.unit_start());
-  CHECK(by_row.unit_sample() == whole.unit_sample());
-  CHECK(by_row.unit_value() == whole.unit_value());
+  CHECK(b.start == a.start);
+  CHECK(b.sample == a.sample);
+  CHECK(b.value == a.value);
 }
 
 TEST_CASE("pixel bytes list the same nonzeros with the same values as their floats") {

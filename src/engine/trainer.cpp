@@ -153,8 +153,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   dist_->exchange(mb_, st_.cfg, chunk);
   const auto t_relaxed = std::chrono::steady_clock::now();
   // Reducer: one synchronized update after every chunk has finished relaxing; its blocks touch
-  // disjoint parameters, one task each.
-  mb_.input.index_by_unit();
+  // disjoint parameters, one task each (a block of W_1 lists its own rows' inputs by unit).
   input_nonzeros_ += mb_.input.nonzeros();
   input_samples_ += B;
   const bool symmetric = st_.cfg.nudging == Nudging::Symmetric;

@@ -85,7 +85,7 @@ void ep_update_block(NetworkT<T>& net, const Layers<T>& layers, const UpdateBloc
     if (keep != T(1))
       for (std::size_t j = 0; j < n; ++j) D[j] *= keep;
     // The input is the same in both phases: x^T h^a - x^T h^b = x^T (h^a - h^b).
-    input_update(net, x, diff1, c, blk.r0, blk.r0 + blk.m, sgd ? net.W[1].data() : velocity->W[1].data());
+    input_update(net, x, diff1, c, blk.r0, blk.r0 + blk.m, sgd ? net.W[1].data() : velocity->W[1].data(), s.units);
   } else {
     layers[k].update_rows(net, blk.r0, blk.m, B, c, keep, a.h[k - 1].data(), a.h[k].data(), b.h[k - 1].data(),
                           b.h[k].data(), D, s);

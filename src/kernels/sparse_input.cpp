@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 
 #include "eqprop/kernels/clones.hpp"
 #include "eqprop/kernels/pixels.hpp"
@@ -32,7 +33,7 @@ void SparseInput<T>::reset(int rows, int n0) {
     row_unit_.resize(all);
     row_value_.resize(all);
   }
-  unit_start_.clear();
+  if (row_before_.size() < std::size_t(rows) * (n0 + 1)) row_before_.resize(std::size_t(rows) * (n0 + 1));
 }
 
 template <typename T>
@@ -41,12 +42,15 @@ void SparseInput<T>::set_row(int i, const T* x_row) {
   // fifth of MNIST's pixels are nonzero, in no order a branch predictor could learn.
   int* unit = row_unit_.data() + row_begin(i);
   T* value = row_value_.data() + row_begin(i);
+  int* before = row_before_.data() + std::size_t(i) * (n0_ + 1);
   int n = 0;
   for (int u = 0; u < n0_; ++u) {
     unit[n] = u;
     value[n] = x_row[u];
+    before[u] = n;
     n += x_row[u] != T(0);
   }
+  before[n0_] = n;
   row_count_[i] = n;
 }
 
@@ -55,12 +59,15 @@ void SparseInput<T>::set_row(int i, const std::uint8_t* x_row) {
   // As set_row above, with the pixel's value from the table.
   int* unit = row_unit_.data() + row_begin(i);
   T* value = row_value_.data() + row_begin(i);
+  int* before = row_before_.data() + std::size_t(i) * (n0_ + 1);
   int n = 0;
   for (int u = 0; u < n0_; ++u) {
     unit[n] = u;
     value[n] = static_cast<T>(pixel_value(x_row[u]));
+    before[u] = n;
     n += x_row[u] != 0;
   }
+  before[n0_] = n;
   row_count_[i] = n;
 }
 
@@ -71,6 +78,7 @@ void SparseInput<T>::set_row(int i, const std::uint8_t* x_row, const InputCoding
   if (!code.normalized()) return set_row(i, x_row);
   int* unit = row_unit_.data() + row_begin(i);
   T* value = row_value_.data() + row_begin(i);
+  int* before = row_before_.data() + std::size_t(i) * (n0_ + 1);
   int n = 0;
   const int plane = code.plane();
   for (int c = 0; c < code.channels(); ++c) {
@@ -79,9 +87,11 @@ void SparseInput<T>::set_row(int i, const std::uint8_t* x_row, const InputCoding
       const T v = static_cast<T>(table[x_row[u]]);
       unit[n] = u;
       value[n] = v;
+      before[u] = n;
       n += v != T(0);
     }
   }
+  before[n0_] = n;
   row_count_[i] = n;
 }
 
@@ -89,6 +99,7 @@ template <typename T>
 void SparseInput<T>::set_row(int i, const float* x_row, const InputCoding& code) {
   int* unit = row_unit_.data() + row_begin(i);
   T* value = row_value_.data() + row_begin(i);
+  int* before = row_before_.data() + std::size_t(i) * (n0_ + 1);
   int n = 0;
   const int plane = code.plane();
   for (int c = 0; c < code.channels(); ++c) {
@@ -96,9 +107,11 @@ void SparseInput<T>::set_row(int i, const float* x_row, const InputCoding& code)
       const T v = static_cast<T>(code.value(c, x_row[u]));
       unit[n] = u;
       value[n] = v;
+      before[u] = n;
       n += v != T(0);
     }
   }
+  before[n0_] = n;
   row_count_[i] = n;
 }
 
@@ -122,23 +135,36 @@ long SparseInput<T>::nonzeros() const {
 }
 
 template <typename T>
-void SparseInput<T>::index_by_unit() {
-  unit_start_.assign(std::size_t(n0_) + 1, 0);
-  for (int i = 0; i < rows_; ++i)
-    for (int e = 0; e < row_count_[i]; ++e) ++unit_start_[row_unit_[row_begin(i) + e] + 1];
-  for (int u = 0; u < n0_; ++u) unit_start_[u + 1] += unit_start_[u];
-  // Visiting the samples in order leaves each unit's entries in sample order.
-  unit_sample_.resize(unit_start_[n0_]);
-  unit_value_.resize(unit_start_[n0_]);
-  cursor_.assign(unit_start_.begin(), unit_start_.end() - 1);
-  for (int i = 0; i < rows_; ++i) {
-    for (int e = 0; e < row_count_[i]; ++e) {
-      const std::size_t at = row_begin(i) + e;
-      const int slot = cursor_[row_unit_[at]]++;
-      unit_sample_[slot] = i;
-      unit_value_[slot] = row_value_[at];
+void UnitLists<T>::build(const SparseInput<T>& x, int first_unit, int end_unit) {
+  u0 = first_unit;
+  u1 = end_unit;
+  start.assign(std::size_t(u1 - u0) + 1, 0);
+  // A sample's entries are in unit order: its entries in [u0, u1) are one run.
+  auto run = [&](int i) {
+    const int* begin = x.row_unit().data() + x.row_begin(i);
+    if (x.row_count(i) == 0) return std::pair<const int*, const int*>(begin, begin);  // never set
+    return std::pair<const int*, const int*>(begin + x.row_before(i)[u0], begin + x.row_before(i)[u1]);
+  };
+  for (int i = 0; i < x.rows(); ++i) {
+    const auto [lo, hi] = run(i);
+    for (const int* e = lo; e != hi; ++e) ++start[*e - u0 + 1];
+  }
+  for (int u = 0; u < u1 - u0; ++u) start[u + 1] += start[u];
+  sample.resize(start.back());
+  value.resize(start.back());
+  // Visiting the samples in order leaves each unit's entries in sample order; start[u] serves
+  // as unit u's cursor and ends one unit on, so it is shifted back after.
+  for (int i = 0; i < x.rows(); ++i) {
+    const auto [lo, hi] = run(i);
+    const T* v = x.row_value().data() + (lo - x.row_unit().data());
+    for (const int* e = lo; e != hi; ++e, ++v) {
+      const int slot = start[*e - u0]++;
+      sample[slot] = i;
+      value[slot] = *v;
     }
   }
+  for (int u = u1 - u0; u > 0; --u) start[u] = start[u - 1];
+  start[0] = 0;
 }
 
 namespace {
@@ -196,26 +222,20 @@ EQPROP_KERNEL void drive_kernel(const SparseInput<T>& x, int first, int rows, co
 // W_1 row u += c * sum_i x[i][u] diff1[i]: the same loop with the sample's row of diff1 in
 // place of a row of W_1, and the values scaled by c first.
 template <typename T>
-EQPROP_KERNEL void update_kernel(const SparseInput<T>& x, const T* diff1, T c, T* W, int n1, int r0, int r1) {
-  const auto& start = x.unit_start();
+EQPROP_KERNEL void update_kernel(const UnitLists<T>& lists, const T* diff1, T c, T* W, int n1) {
   constexpr int kStep = 64;  // entries scaled at a time (a unit has one per sample at most)
   T scaled[kStep];
-  const int* sample = x.unit_sample().data();
-  const T* value = x.unit_value().data();
-  for (int u = r0; u < r1; ++u) {
+  const int* sample = lists.sample.data();
+  const T* value = lists.value.data();
+  for (int u = lists.u0; u < lists.u1; ++u) {
     T* out = W + std::size_t(u) * n1;
-    for (int e = start[u]; e < start[u + 1]; e += kStep) {
-      const int count = std::min(kStep, start[u + 1] - e);
+    const int end = lists.start[u - lists.u0 + 1];
+    for (int e = lists.start[u - lists.u0]; e < end; e += kStep) {
+      const int count = std::min(kStep, end - e);
       for (int q = 0; q < count; ++q) scaled[q] = c * value[e + q];
       add_scaled_rows(out, n1, diff1, std::size_t(n1), sample + e, scaled, count);
     }
   }
-}
-
-template <typename T>
-void check_indexed(const SparseInput<T>& x) {
-  if (x.unit_start().size() != std::size_t(x.units()) + 1)
-    throw std::logic_error("sparse_outer_update: the input has no by-unit index (index_by_unit)");
 }
 
 
@@ -249,18 +269,17 @@ void sparse_drive(const SparseInput<double>& x, int first, int rows, const doubl
 }
 
 // The update's public entry points are its clones (clones.hpp), one per scalar type.
-EQPROP_CLONES void sparse_outer_update(const SparseInput<float>& x, const float* diff1, float c, float* W1, int n1,
-                                       int r0, int r1) {
-  check_indexed(x);
-  update_kernel(x, diff1, c, W1, n1, r0, r1);
+EQPROP_CLONES void sparse_outer_update(const UnitLists<float>& lists, const float* diff1, float c, float* W1, int n1) {
+  update_kernel(lists, diff1, c, W1, n1);
 }
-EQPROP_CLONES void sparse_outer_update(const SparseInput<double>& x, const double* diff1, double c, double* W1,
-                                       int n1, int r0, int r1) {
-  check_indexed(x);
-  update_kernel(x, diff1, c, W1, n1, r0, r1);
+EQPROP_CLONES void sparse_outer_update(const UnitLists<double>& lists, const double* diff1, double c, double* W1,
+                                       int n1) {
+  update_kernel(lists, diff1, c, W1, n1);
 }
 
 template class SparseInput<float>;
 template class SparseInput<double>;
+template struct UnitLists<float>;
+template struct UnitLists<double>;
 
 }  // namespace eqprop

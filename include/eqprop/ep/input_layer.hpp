@@ -39,10 +39,13 @@ template <typename T>
 void layer1_difference(const LayerStates<T>& a, const LayerStates<T>& b, int first, int rows, T* diff1);
 
 // Rows [r0, r1) of W1 += c x^T diff1, over the nonzero inputs of the minibatch x; W1: [n_0 x n_1],
-// net's W_1 itself or a momentum velocity shaped as it.
+// net's W_1 itself or a momentum velocity shaped as it. lists: the calling task's buffers for
+// those rows' entries by unit.
 template <typename T>
-void input_update(const NetworkT<T>& net, const SparseInput<T>& x, const T* diff1, T c, int r0, int r1, T* W1) {
-  sparse_outer_update(x, diff1, c, W1, net.sizes[1], r0, r1);
+void input_update(const NetworkT<T>& net, const SparseInput<T>& x, const T* diff1, T c, int r0, int r1, T* W1,
+                  UnitLists<T>& lists) {
+  lists.build(x, r0, r1);
+  sparse_outer_update(lists, diff1, c, W1, net.sizes[1]);
 }
 
 }  // namespace eqprop

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "eqprop/ep/network.hpp"
+#include "eqprop/kernels/sparse_input.hpp"
 
 namespace eqprop {
 
@@ -34,6 +35,7 @@ template <typename T>
 struct UpdateScratch {
   std::vector<T> z, top, col, ga, gb, dense_input;
   std::vector<std::int32_t> arg;
+  UnitLists<T> units;  // a dense layer 1's entries by input unit, for its rows of W_1
 };
 
 template <typename T>

@@ -17,8 +17,8 @@ namespace eqprop {
 template <typename T>
 class SparseInput {
  public:
-  // Room for `rows` samples of n0 inputs, all empty; drops the by-unit lists. Reuses its
-  // buffers: after the first call with the largest block, nothing is allocated.
+  // Room for `rows` samples of n0 inputs, all empty. Reuses its buffers: after the first call
+  // with the largest block, nothing is allocated.
   void reset(int rows, int n0);
   // Lists the nonzeros of sample i (x_row: n0 values). Each sample owns its own slots, so
   // tasks may fill different samples at the same time.
@@ -33,9 +33,6 @@ class SparseInput {
   // reset(rows, n0), then every row of x ([rows x n0], row-major), values or pixel bytes.
   void assign(const T* x, int rows, int n0);
   void assign(const std::uint8_t* x, int rows, int n0);
-  // Builds the by-unit lists (for the update) from the by-sample ones.
-  void index_by_unit();
-
   // out [rows x n0] := samples [first, first + rows) with their zeros (for a conv layer 1).
   void dense_rows(int first, int rows, T* out) const;
   int rows() const { return rows_; }
@@ -48,20 +45,29 @@ class SparseInput {
   int row_count(int i) const { return row_count_[i]; }
   const std::vector<int>& row_unit() const { return row_unit_; }
   const std::vector<T>& row_value() const { return row_value_; }
-  // By input unit (CSC), after index_by_unit(): entries [unit_start[u], unit_start[u+1]) of
-  // unit u, in sample order.
-  const std::vector<int>& unit_start() const { return unit_start_; }
-  const std::vector<int>& unit_sample() const { return unit_sample_; }
-  const std::vector<T>& unit_value() const { return unit_value_; }
+  // row_before(i)[u]: how many of sample i's entries come before unit u (u <= n0); valid once
+  // the sample is set (row_count(i) > 0).
+  const int* row_before(int i) const { return row_before_.data() + std::size_t(i) * (n0_ + 1); }
 
  private:
   int rows_ = 0, n0_ = 0;
   std::vector<int> row_count_;  // [rows]
   std::vector<int> row_unit_;   // [rows x n0]: sample i's slots start at i * n0
   std::vector<T> row_value_;    // [rows x n0]
-  std::vector<int> unit_start_, unit_sample_;
-  std::vector<T> unit_value_;
-  std::vector<int> cursor_;  // index_by_unit()'s scratch: the next free slot of each unit
+  std::vector<int> row_before_;  // [rows x (n0 + 1)]: row_before()
+};
+
+// The entries of input units [u0, u1) of a SparseInput by unit (CSC): unit u's are
+// [start[u - u0], start[u - u0 + 1]) of sample and value, in sample order. Built by the task
+// that updates those rows of W_1, so no serial pass indexes the whole minibatch; a task's
+// lists own their buffers and reuse them from one minibatch to the next.
+template <typename T>
+struct UnitLists {
+  int u0 = 0, u1 = 0;
+  std::vector<int> start;  // [u1 - u0 + 1]
+  std::vector<int> sample;
+  std::vector<T> value;
+  void build(const SparseInput<T>& x, int first_unit, int end_unit);
 };
 
 // drive1[i] = b1 + x_i W1 for rows i in [first, first + rows) of x (W1: [n0 x n1], b1: [n1],
@@ -72,11 +78,10 @@ void sparse_drive(const SparseInput<float>& x, int first, int rows, const float*
 void sparse_drive(const SparseInput<double>& x, int first, int rows, const double* W1, const double* b1, int n1,
                   double* drive1);
 
-// W1 rows [r0, r1) += c * (x^T diff1) over those rows, with diff1 [x.rows() x n1]. Rows of
-// input units that are 0 in every sample are not touched. Each row sums its samples in sample
-// order. Needs x.index_by_unit() (throws std::logic_error without it).
-void sparse_outer_update(const SparseInput<float>& x, const float* diff1, float c, float* W1, int n1, int r0, int r1);
-void sparse_outer_update(const SparseInput<double>& x, const double* diff1, double c, double* W1, int n1, int r0,
-                         int r1);
+// W1 rows [lists.u0, lists.u1) += c * (x^T diff1) over those rows, with diff1 [x.rows() x n1]
+// and lists built from x. Rows of input units that are 0 in every sample are not touched.
+// Each row sums its samples in sample order.
+void sparse_outer_update(const UnitLists<float>& lists, const float* diff1, float c, float* W1, int n1);
+void sparse_outer_update(const UnitLists<double>& lists, const double* diff1, double c, double* W1, int n1);
 
 }  // namespace eqprop
