@@ -304,7 +304,7 @@ struct Phases {
       b.h[k] = uniform(b.h[k].size(), g, 0, 1);
     }
     input.assign(x.data(), B, net.sizes[0]);
-      diff1.resize(std::size_t(B) * net.sizes[1]);
+    diff1.resize(std::size_t(B) * net.sizes[1]);
     eqprop::layer1_difference(a, b, 0, B, diff1.data());
   }
 };

@@ -119,26 +119,15 @@ EQPROP_KERNEL void down_blend_kernel(int rows, int n, int m, const T* hL, const 
     Vec acc[B * P];
 #pragma GCC unroll 8
     for (int p = 0; p < B * P; ++p) std::memcpy(&acc[p], start + k + p * L, sizeof(Vec));
-    if constexpr (M > 0) {
 #pragma GCC unroll 16
-      for (int j = 0; j < M; ++j) {
-        const T* wj = wt + std::size_t(j) * n + k;
+    for (int j = 0; j < (M > 0 ? M : m); ++j) {
+      const T* wj = wt + std::size_t(j) * n + k;
+      const Vec hj = M > 0 ? hb[j] : zero + hLi[j];
 #pragma GCC unroll 8
-        for (int p = 0; p < B * P; ++p) {
-          Vec w;
-          std::memcpy(&w, wj + p * L, sizeof w);
-          acc[p] += hb[j] * w;
-        }
-      }
-    } else {
-      for (int j = 0; j < m; ++j) {
-        const T* wj = wt + std::size_t(j) * n + k;
-#pragma GCC unroll 8
-        for (int p = 0; p < B * P; ++p) {
-          Vec w;
-          std::memcpy(&w, wj + p * L, sizeof w);
-          acc[p] += hLi[j] * w;
-        }
+      for (int p = 0; p < B * P; ++p) {
+        Vec w;
+        std::memcpy(&w, wj + p * L, sizeof w);
+        acc[p] += hj * w;
       }
     }
 #pragma GCC unroll 8

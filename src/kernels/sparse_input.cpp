@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
-#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -177,8 +176,8 @@ constexpr int kBlockColumns = 64;
 // A whole block of float columns for one sample, its sums in registers from the bias to the
 // last nonzero: eight 32-byte vectors, eight independent chains of fused multiply-adds, one
 // per 8 columns, each over the sample's nonzeros in unit order. add_scaled_rows adds the same
-// terms in the same order but stores the sums every four rows and loads them back, and that
-// store and load sit on the chain: the block's 150 terms then took about 1.8x as long.
+// terms in the same order but stores the sums every four rows and loads them back, with that
+// store and load on the chain (net1 trains 1.03x as fast this way on an AVX2 EPYC).
 EQPROP_KERNEL void drive_block_in_registers(const int* unit, const float* value, int count, const float* W,
                                             std::size_t ld, const float* bias, float* out) {
   constexpr int kBytes = 32;

@@ -45,8 +45,8 @@ class SparseInput {
   int row_count(int i) const { return row_count_[i]; }
   const std::vector<int>& row_unit() const { return row_unit_; }
   const std::vector<T>& row_value() const { return row_value_; }
-  // row_before(i)[u]: how many of sample i's entries come before unit u (u <= n0); valid once
-  // the sample is set (row_count(i) > 0).
+  // row_before(i)[u]: how many of sample i's entries come before unit u (u <= n0); filled by
+  // set_row, so not valid for a sample left empty since reset() (row_count(i) == 0 says so).
   const int* row_before(int i) const { return row_before_.data() + std::size_t(i) * (n0_ + 1); }
 
  private:
