@@ -345,6 +345,70 @@ void check_threads_identical(const eqprop::Config& cfg, const eqprop::Splits& da
 }
 }  // namespace
 
+namespace {
+// Each sample's relaxation is its own arithmetic whatever rows share its chunk, and the
+// minibatch's energy and cost are summed sample by sample: so with a fixed number of steps
+// (tol 0) the chunk changes nothing, neither the parameters and particles nor any figure.
+void check_chunks_identical(eqprop::Config cfg, const eqprop::Splits& data, const std::vector<int>& chunks) {
+  std::vector<eqprop::TrainState> runs;
+  for (int chunk : chunks) {
+    cfg.chunk = chunk;
+    cfg.validate();
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 2);
+    eqprop::Trainer t(cfg, data.train, data.valid);
+    for (int e = 0; e < cfg.epochs; ++e) t.train_epoch();
+    runs.push_back(t.state());
+  }
+  for (std::size_t r = 1; r < runs.size(); ++r) {
+    INFO("chunk " << chunks[r] << " against " << chunks[0]);
+    CHECK(runs[r].net.W == runs[0].net.W);
+    CHECK(runs[r].net.b == runs[0].net.b);
+    CHECK(runs[r].train_particles.h == runs[0].train_particles.h);
+    CHECK(runs[r].valid_particles.h == runs[0].valid_particles.h);
+    REQUIRE(runs[r].curves.size() == runs[0].curves.size());
+    for (std::size_t e = 0; e < runs[0].curves.size(); ++e) {
+      for (auto part : {&eqprop::EpochStats::train, &eqprop::EpochStats::valid}) {
+        const eqprop::StateStats& a = runs[0].curves[e].*part;
+        const eqprop::StateStats& b = runs[r].curves[e].*part;
+        CHECK(b.energy == a.energy);
+        CHECK(b.cost == a.cost);
+        CHECK(b.errors == a.errors);
+        CHECK(b.free_steps == a.free_steps);
+        CHECK(b.at0 == a.at0);
+        CHECK(b.active == a.active);
+      }
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("with a fixed number of steps the chunk changes no parameter, particle or figure (real MNIST)") {
+  const eqprop::Splits data = eqprop::load_splits(test::mnist_dir(), 600, 200);
+  eqprop::Config cfg;  // net1 settings, persistent particles
+  cfg.train_samples = 600;
+  cfg.valid_samples = 200;
+  cfg.epochs = 2;  // the second epoch starts from the particles of the first
+  cfg.shuffle = true;
+  cfg.max_shift = 1;
+  check_chunks_identical(cfg, data, {10, 3, 7, 20});
+  cfg.hidden = {48, 40};  // two hidden layers, symmetric nudging, momentum
+  cfg.alphas = {0.1f, 0.05f, 0.02f};
+  cfg.nudging = eqprop::Nudging::Symmetric;
+  cfg.momentum = 0.9f;
+  check_chunks_identical(cfg, data, {10, 4});
+  eqprop::Config conv;  // a conv net, cross-entropy readout, alternating free phases without tol
+  conv.layers = eqprop::parse_layers("conv:6:5:pool2 conv:8:3:p1:pool2");
+  conv.alphas = {0.1f, 0.05f, 0.02f};
+  conv.train_samples = 200;
+  conv.valid_samples = 100;
+  conv.epochs = 1;
+  conv.n_free = 8;
+  conv.readout = eqprop::Readout::CrossEntropy;
+  conv.relax = eqprop::RelaxScheme::Alternating;
+  conv.relax_nudged = eqprop::NudgedRelax::Sync;
+  check_chunks_identical(conv, data, {10, 3});
+}
+
 TEST_CASE("weights and evaluation are bit-identical for --threads 1, 2 and 4 (real MNIST)") {
   const eqprop::Splits data = eqprop::load_splits(test::mnist_dir(), 4000, 1000);
   eqprop::Config cfg;  // net1 settings

@@ -93,7 +93,7 @@ struct RawOptions {
 // (batch 32 on 2 threads: 4 chunks of 8, not 10, 10, 10, 2), and a chunk is never larger than the
 // default the kernels were tuned with. The size is fixed here, once, and the run
 // (and its checkpoint) keeps the number: results are bit-identical for a given chunk, whatever
-// --threads a later resume uses.
+// --threads a later resume uses (and, without --tol, for any chunk: docs/usage.md).
 constexpr int kAutoChunkMax = 10;
 int parse_chunk(const std::string& text, int batch, int threads, int ranks) {
   if (text == "auto") {
@@ -157,7 +157,7 @@ po::options_description make_options(RawOptions& r, const Config& d, Command cmd
     ("valid-samples", val(&r.cfg.valid_samples, d.valid_samples), "use the first N examples of the validation split (0: all)")
     ("normalize", val(&r.normalize, to_string(d.normalize)), "none (inputs: bytes / 255, or float32 as stored) or mean-std (per channel, (v - mean) / std with the training split's statistics, kept in checkpoints)")
     ("threads", val(&r.cfg.threads, d.threads), "worker threads (default: all this process may use)")
-    ("chunk", val(&r.chunk, std::to_string(d.chunk)), "samples per training task, or auto: an equal number of chunks per thread of every rank, each at most 10 samples (resolved when the run starts and kept by its checkpoint; results depend on the chunk, never on --threads)")
+    ("chunk", val(&r.chunk, std::to_string(d.chunk)), "samples per training task, or auto: an equal number of chunks per thread of every rank, each at most 10 samples (resolved when the run starts and kept by its checkpoint; with --tol results depend on the chunk, without it not; never on --threads)")
     ("eval-chunk", val(&r.cfg.eval_chunk, d.eval_chunk), "samples per evaluation task")
     ("metrics", val(&r.cfg.metrics, d.metrics), "write one JSON object per epoch to this file (appended to on --resume)")
     ("checkpoint", val(&r.cfg.checkpoint, d.checkpoint), "write the whole training state here every epoch (atomically)")

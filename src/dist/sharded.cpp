@@ -52,7 +52,7 @@ void ShardedDistribution::plan_exchange(const Config& cfg, int chunk, int chunks
   for (int r = 0; r < R; ++r) {
     const Share s = share_of(chunks, R, r);
     const long rows = rows_of(s, chunk, cfg.batch).count;
-    const long bytes = rows * width * buffers * long(sizeof(float)) +
+    const long bytes = rows * width * buffers * long(sizeof(float)) + rows * 2 * long(sizeof(double)) +
                        long(s.count) * long(stats_doubles(int(sizes.size()) - 1, sizes.back()) * sizeof(double));
     counts_[r] = static_cast<int>(bytes);
     offsets_[r] = static_cast<int>(total);
@@ -81,7 +81,12 @@ void ShardedDistribution::exchange(Minibatch& mb, const Config& cfg, int chunk) 
         p += n;
       }
     }
-    // The chunks' figures as doubles (StateStats holds vectors: no byte copy).
+    // The rows' energies and costs, then the chunks' figures as doubles (StateStats holds
+    // vectors: no byte copy).
+    const std::size_t sums = std::size_t(rows.count) * 2 * sizeof(double);
+    double* mine = mb.row_sums.data() + 2 * std::size_t(rows.first);
+    if (pack) std::memcpy(p, mine, sums); else std::memcpy(mine, p, sums);
+    p += sums;
     const int L = static_cast<int>(mb.free.h.size()) - 1, classes = mb.free.size(L);
     const std::size_t per = stats_doubles(L, classes) * sizeof(double);
     std::vector<double> flat(stats_doubles(L, classes));

@@ -77,6 +77,7 @@ Minibatch::Minibatch(const Config& cfg) {
   nudged = LayerStates<float>(sizes, B);
   if (cfg.nudging == Nudging::Symmetric) nudged2 = LayerStates<float>(sizes, B);
   chunk_stats.assign(cfg.train_chunks(), StateStats{});
+  row_sums.assign(2 * std::size_t(B), 0.0);
   diff1.assign(std::size_t(B) * sizes[1], 0.f);
   drive1.assign(std::size_t(B) * sizes[1], 0.f);
 }
@@ -92,7 +93,8 @@ void relax_chunk(const Network& net, const Layers<float>& layers, const Config& 
   const int free_steps = relax_phase(net, layers, cfg, drive1, ws, rows, cfg.n_free, 0.f, nullptr);
   copy_rows(ws.cur, 0, mb.free, first, rows);
   StateStats& stats = mb.chunk_stats[c];
-  stats = state_stats(net, mb.input, first, drive1, ws.cur, rows, y, ws.scratch.data(), &layers, &ws.kinds);
+  stats = state_stats(net, mb.input, first, drive1, ws.cur, rows, y, ws.scratch.data(), &layers, &ws.kinds,
+                      static_cast<float*>(nullptr), mb.row_sums.data() + 2 * std::size_t(first));
   stats.free_steps = double(free_steps) * rows;
   // Nudged phase(s), each from the free fixed point.
   stats.nudged_steps = double(relax_phase(net, layers, cfg, drive1, ws, rows, cfg.n_nudged, beta, y)) * rows;

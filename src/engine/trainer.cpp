@@ -169,6 +169,10 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();
   st_.current.update_seconds += std::chrono::duration<double>(t_end - t_relaxed).count();
   StateStats total = sum_in_order(mb_.chunk_stats);
+  // Energy and cost sample by sample in minibatch order (the chunks' sums group them by chunk):
+  // with a fixed number of steps no figure depends on --chunk. The other figures are counts.
+  total.energy = total.cost = 0;
+  for (int i = 0; i < B; ++i) total.energy += mb_.row_sums[2 * i], total.cost += mb_.row_sums[2 * i + 1];
   // Outside the two parallel regions (before the fork, between the join and the reducer,
   // after it); the exchange between processes is waiting, not serial work, and is left out.
   using sec = std::chrono::duration<double>;

@@ -82,7 +82,8 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
                        const LayerStates<T>& s, int rows, const Label* labels, T* scratch,
-                       const Layers<T>* layers, std::vector<KindScratch<T>>* kind_scratch, T* scores) {
+                       const Layers<T>* layers, std::vector<KindScratch<T>>* kind_scratch, T* scores,
+                       double* row_sums) {
   const std::optional<Layers<T>> plain = layers ? std::nullopt : std::optional<Layers<T>>(std::in_place, net, false);
   const Layers<T>& kinds = layers ? *layers : *plain;
   std::vector<KindScratch<T>> own = kind_scratch ? std::vector<KindScratch<T>>() : kinds.scratch(net, rows);
@@ -95,6 +96,7 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
   st.at1.assign(L + 1, 0.0);
   st.units.assign(L + 1, 0.0);
   st.active.assign(net.sizes[L], 0.0);
+  if (row_sums) std::fill(row_sums, row_sums + 2 * std::size_t(rows), 0.0);
   for (int k = 1; k <= L_dyn; ++k) {
     long zeros = 0, ones = 0;
     const std::size_t n = std::size_t(rows) * net.sizes[k];
@@ -117,6 +119,7 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
       double acc = 0;
       for (int j = 0; j < n; ++j) acc += double(h[j]) * (0.5 * h[j] - scratch[std::size_t(i) * n + j]);
       st.energy += acc;
+      if (row_sums) row_sums[2 * i] += acc;
     }
   }
   for (int i = 0; i < rows; ++i) {
@@ -132,21 +135,28 @@ StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int firs
     const T* value = x.row_value().data() + x.row_begin(first + i);
     for (int e_i = 0; e_i < x.row_count(first + i); ++e_i) e += double(value[e_i]) * (0.5 * value[e_i] - net.b[0][unit[e_i]]);
     st.energy += e;
+    if (row_sums) row_sums[2 * i] += e;
     // Cost and prediction at the output: its states, or the readout's logits and loss.
     const int nL = net.sizes[L];
     const T* out = readout ? scratch + std::size_t(i) * nL : s.row(L, i);
     if (scores) std::copy(out, out + nL, scores + std::size_t(i) * nL);
     int best = 0;
+    double row_cost = 0;
     for (int j = 0; j < nL; ++j) {
       if (!readout) {
         const double diff = double(out[j]) - (labels[i] == j ? 1.0 : 0.0);
         st.cost += diff * diff;
+        row_cost += diff * diff;
       }
       if (out[j] > out[best]) best = j;
       if (!readout && out[j] > T(0)) st.active[j] += 1;
     }
     if (readout) st.active[best] += 1;
-    if (readout) st.cost += softmax_loss(nL, out, labels[i]);
+    if (readout) {
+      row_cost = softmax_loss(nL, out, labels[i]);
+      st.cost += row_cost;
+    }
+    if (row_sums) row_sums[2 * i + 1] = row_cost;
     if (best != labels[i]) ++st.errors;
   }
   return st;
@@ -166,9 +176,9 @@ template void relax(const NetworkT<double>&, const double*, LayerStates<double>&
                     int, double, double, const Label*, const Layers<double>*, std::vector<KindScratch<double>>*);
 template StateStats state_stats(const NetworkT<float>&, const SparseInput<float>&, int, const float*,
                                 const LayerStates<float>&, int, const Label*, float*, const Layers<float>*,
-                                std::vector<KindScratch<float>>*, float*);
+                                std::vector<KindScratch<float>>*, float*, double*);
 template StateStats state_stats(const NetworkT<double>&, const SparseInput<double>&, int, const double*,
                                 const LayerStates<double>&, int, const Label*, double*,
-                                const Layers<double>*, std::vector<KindScratch<double>>*, double*);
+                                const Layers<double>*, std::vector<KindScratch<double>>*, double*, double*);
 
 }  // namespace eqprop

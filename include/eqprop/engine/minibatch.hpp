@@ -23,6 +23,7 @@ struct Minibatch {
   std::vector<float> drive1;         // [B x n_1]: x W_1 + b_1, the clamped part of layer 1's drive
   LayerStates<float> free, nudged, nudged2;  // [B x n_k] each; nudged2 only with symmetric nudging
   std::vector<StateStats> chunk_stats;       // one slot per chunk, summed in chunk order
+  std::vector<double> row_sums;      // [B x 2]: each sample's free-phase energy and cost (state_stats)
   std::vector<float> diff1;          // [B x n_1]: h^a_1 - h^b_1, filled by the chunk tasks
 
   Minibatch() = default;
@@ -34,7 +35,7 @@ struct Minibatch {
 
 // The rows [first, first + rows) of the minibatch, whose inputs are already in mb.input:
 // x W_1 + b_1; the free phase from the states in ws.cur (the particles, or zeros); its figures
-// into mb.chunk_stats[c]; the nudged phase at beta (and with symmetric nudging, one at -beta),
+// into mb.chunk_stats[c] and its rows' energies and costs into mb.row_sums; the nudged phase at beta (and with symmetric nudging, one at -beta),
 // each from the free fixed point; and h^a_1 - h^b_1 into mb.diff1. On return ws.cur holds the
 // last phase's end state and mb.free the free end state (the new particles).
 void relax_chunk(const Network& net, const Layers<float>& layers, const Config& cfg, float beta, int c, int first,

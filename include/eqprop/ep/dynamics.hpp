@@ -42,10 +42,13 @@ void relax(const NetworkT<T>& net, const T* drive1, LayerStates<T>& cur, LayerSt
 // [first, first + rows) of x; drive1 holds their clamped drive. scratch: at least [rows x max(n_k)] values.
 // layers: as for relax(). scores (optional, [rows x n_L]): each row's class scores, the
 // output states or the readout's logits; the prediction is the first largest.
+// row_sums (optional, [rows x 2]): each row's energy and cost on their own, each summed in an
+// order fixed within the row, so that a sum over rows in row order does not depend on how the
+// rows were grouped into calls (the figures of the struct are summed over the call's rows).
 template <typename T>
 StateStats state_stats(const NetworkT<T>& net, const SparseInput<T>& x, int first, const T* drive1,
                        const LayerStates<T>& s, int rows, const Label* labels, T* scratch,
                        const Layers<T>* layers = nullptr, std::vector<KindScratch<T>>* kind_scratch = nullptr,
-                       T* scores = nullptr);
+                       T* scores = nullptr, double* row_sums = nullptr);
 
 }  // namespace eqprop
