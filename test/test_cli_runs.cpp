@@ -345,4 +345,16 @@ TEST_CASE("bench prints its measures, the serial share a part of the training ti
   CHECK(v["train_relax_share"] + v["train_update_share"] <= 1.0 + 1e-9);
   CHECK(v["train_relax_share"] + v["train_update_share"] > 0.9);
   CHECK(v["train_serial_share"] < v["train_relax_share"] + v["train_update_share"]);
+  // Each region's task time: no thread is busy longer than the region lasts, the busiest thread
+  // holds a share of the total, and two threads can hold at most twice the region.
+  for (const std::string region : {"train_relax", "train_update"}) {
+    CAPTURE(region);
+    const double wall = v[region + "_region_us"], busy = v[region + "_busy_us"], busiest = v[region + "_busiest_us"];
+    REQUIRE(v.count(region + "_busiest_us") == 1);
+    CHECK(busiest > 0);
+    CHECK(busiest <= busy);
+    CHECK(busiest <= wall);
+    CHECK(busy <= 2 * wall);
+    CHECK(busy >= busiest);
+  }
 }

@@ -127,6 +127,7 @@ double core_round_trip_ns() {
 struct BenchFigures {
   int trained = 0;
   double train_rate = 0, eval_rate = 0, relax_share = 0, update_share = 0, serial_share = 0, input_units = 0;
+  Trainer::RegionTimes relax, update;  // over the timed passes, per minibatch
 };
 
 BenchFigures measure(const Config& cfg, const Splits& data, Trainer& trainer) {
@@ -136,6 +137,7 @@ BenchFigures measure(const Config& cfg, const Splits& data, Trainer& trainer) {
   const long nonzeros0 = trainer.input_nonzeros(), samples0 = trainer.input_samples();
   std::vector<EpochStats> runs;
   std::vector<double> serial;  // per pass: seconds outside the parallel regions over training seconds
+  const Trainer::RegionTimes relax0 = trainer.relax_times(), update0 = trainer.update_times();
   for (int r = 0; r < 3; ++r) {
     const double s0 = trainer.serial_seconds();
     runs.push_back(trainer.train_epoch());
@@ -155,6 +157,13 @@ BenchFigures measure(const Config& cfg, const Splits& data, Trainer& trainer) {
   f.relax_share = median([](const EpochStats& e) { return e.relax_seconds / e.train_seconds; });
   f.update_share = median([](const EpochStats& e) { return e.update_seconds / e.train_seconds; });
   f.serial_share = serial[1];
+  const double minibatches = 3.0 * f.trained / cfg.batch;
+  auto per_minibatch = [&](const Trainer::RegionTimes& now, const Trainer::RegionTimes& before) {
+    return Trainer::RegionTimes{(now.wall - before.wall) / minibatches, (now.busy - before.busy) / minibatches,
+                                (now.busiest - before.busiest) / minibatches};
+  };
+  f.relax = per_minibatch(trainer.relax_times(), relax0);
+  f.update = per_minibatch(trainer.update_times(), update0);
   // The input products run over the nonzero inputs only: count what they computed.
   f.input_units = double(trainer.input_nonzeros() - nonzeros0) / double(trainer.input_samples() - samples0);
   return f;
@@ -178,6 +187,13 @@ void report(std::ostream& out, const Config& cfg, const Splits& data, const Trai
   line(out, "train_relax_share", f.relax_share, "of training time in x W_1 and the free and nudged phases");
   line(out, "train_update_share", f.update_share, "of training time in the reducer");
   line(out, "train_serial_share", f.serial_share, "of training time outside the parallel regions (part of the two above)");
+  // Where the threads' time goes in each region (tools/scaling compares thread counts).
+  for (const auto& [name, t] : {std::pair<const char*, const Trainer::RegionTimes&>{"relax", f.relax}, {"update", f.update}}) {
+    const std::string key = std::string("train_") + name;
+    line(out, (key + "_region_us").c_str(), t.wall * 1e6, "per minibatch: the parallel region, fork to join");
+    line(out, (key + "_busy_us").c_str(), t.busy * 1e6, "per minibatch: its tasks' time summed over the threads");
+    line(out, (key + "_busiest_us").c_str(), t.busiest * 1e6, "per minibatch: the busiest thread's task time");
+  }
   line(out, "eval_samples", data.valid.count);
   line(out, "eval_samples_per_second", eval_rate);
   line(out, "eval_gflops", eval_rate * eval_flops / 1e9);

@@ -137,6 +137,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const bool persistent = st_.cfg.persistent_particles;
   const auto t_fork = std::chrono::steady_clock::now();
   for_each_chunk_of(mine, B, chunk, [&](int c, int first, int rows) {
+    const auto t_task = std::chrono::steady_clock::now();
     Workspace& ws = workspaces_.local();
     // The chunk's inputs (with max-shift, moved copies) into its own rows of the minibatch.
     for (int i = first; i < first + rows; ++i) set_training_input(idx[i], i);
@@ -149,7 +150,11 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     // The free phase's end state is the new particle (reference code: only the free phase is stored).
     if (persistent)
       for (int i = 0; i < rows; ++i) copy_rows(mb_.free, first + i, st_.train_particles, dist_->particle_row(idx[first + i]), 1);
+    ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
   });
+  const auto t_join = std::chrono::steady_clock::now();
+  // Before the reducer's tasks add to the threads' busy time.
+  account_region(relax_times_, std::chrono::duration<double>(t_join - t_fork).count());
   dist_->exchange(mb_, st_.cfg, chunk);
   const auto t_relaxed = std::chrono::steady_clock::now();
   // Reducer: one synchronized update after every chunk has finished relaxing; its blocks touch
@@ -161,11 +166,15 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const std::vector<float>& alphas = epoch_alphas();
   const auto t_reduce = std::chrono::steady_clock::now();
   parallel_for_index(blocks_.size(), [&](std::size_t i) {
+    const auto t_task = std::chrono::steady_clock::now();
+    Workspace& ws = workspaces_.local();
     ep_update_block(st_.net, *layers_, blocks_[i], mb_.input, mb_.nudged, mb_.phase_b(st_.cfg.nudging), B, alphas, beta_diff,
-                    mb_.diff1.data(), workspaces_.local().update, st_.cfg.weight_decay, st_.cfg.momentum > 0.f ? &st_.velocity : nullptr,
+                    mb_.diff1.data(), ws.update, st_.cfg.weight_decay, st_.cfg.momentum > 0.f ? &st_.velocity : nullptr,
                     st_.cfg.momentum);
+    ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
   });
   const auto t_end = std::chrono::steady_clock::now();
+  account_region(update_times_, std::chrono::duration<double>(t_end - t_reduce).count());
   st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();
   st_.current.update_seconds += std::chrono::duration<double>(t_end - t_relaxed).count();
   StateStats total = sum_in_order(mb_.chunk_stats);
@@ -179,6 +188,17 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   serial_seconds_ += sec(t_fork - t_start).count() + sec(t_reduce - t_relaxed).count() +
                      sec(std::chrono::steady_clock::now() - t_end).count();
   return total;
+}
+
+void Trainer::account_region(RegionTimes& times, double wall) {
+  double busiest = 0;
+  for (Workspace& ws : workspaces_) {
+    times.busy += ws.busy;
+    busiest = std::max(busiest, ws.busy);
+    ws.busy = 0;
+  }
+  times.wall += wall;
+  times.busiest += busiest;
 }
 
 void Trainer::set_training_input(std::int32_t example, int slot) {

@@ -103,6 +103,16 @@ class Trainer {
   // Seconds of the minibatches trained by this object spent outside their parallel regions
   // (one thread's work whatever the thread count; bench prints its share).
   double serial_seconds() const { return serial_seconds_; }
+  // The two parallel regions of the minibatches trained by this object, in seconds: each
+  // region's wall time (fork to join), its tasks' time summed over the threads, and in each
+  // minibatch the busiest thread's task time, summed. busy / (threads x wall) is the region's
+  // parallel efficiency; busiest against busy / threads says how unevenly the threads were
+  // loaded, and busy at N threads against busy at one how much slower the same work ran.
+  struct RegionTimes {
+    double wall = 0, busy = 0, busiest = 0;
+  };
+  const RegionTimes& relax_times() const { return relax_times_; }
+  const RegionTimes& update_times() const { return update_times_; }
 
  private:
   void allocate_buffers();
@@ -133,6 +143,9 @@ class Trainer {
   std::optional<MinibatchRecord> last_;  // not training state: for tracing
   long input_samples_ = 0;
   double serial_seconds_ = 0;  // not training state: speed accounting only
+  RegionTimes relax_times_, update_times_;  // not training state: speed accounting only
+  // Adds the region's wall time and its threads' task times (Workspace::busy, then zeroed).
+  void account_region(RegionTimes& times, double wall);
 };
 
 }  // namespace eqprop

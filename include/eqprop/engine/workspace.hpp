@@ -17,6 +17,7 @@ struct Workspace {
   std::vector<KindScratch<float>> kinds;  // per layer: the layer kinds' buffers (made at the first relaxation)
   std::vector<float> dense_input;         // [cap x n_0]: a conv layer 1's input with its zeros
   UpdateScratch<float> update;            // the reducer's tasks run on this thread
+  double busy = 0;  // seconds of this thread's tasks in the current parallel region (speed accounting)
   Workspace() = default;
   Workspace(const std::vector<int>& sizes, int cap);
 };

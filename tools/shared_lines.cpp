@@ -1,0 +1,147 @@
+// What two threads cost each other when they share W_1, apart from eqprop's engine: each
+// thread runs net1's layer-1 pattern on MNIST chunks of 10 images (the drive x W_1 over a
+// chunk's nonzero pixels in 64-column blocks, then an update of the used rows of W_1), three
+// ways, rounds interleaved:
+//   alone    one thread on its own copy of W_1;
+//   private  two threads at once, each on its own copy (cores, caches and memory shared by
+//            the machine, no line of W_1 shared);
+//   shared   two threads in lockstep on one W_1, as a minibatch runs: each drives its own
+//            chunk, then each updates its half of W_1's rows (below and above the middle
+//            pixel, as the reducer's row blocks) for both chunks: the same work per thread,
+//            but rows written on one core are read on the other in the next drive.
+// Prints microseconds per chunk (per thread). docs/performance.md: the two-thread inflation.
+//   tools/shared_lines [MNIST_DIR] [ROUNDS]   (builds this file with g++ into /tmp and runs it)
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+constexpr int kN0 = 784, kN1 = 500, kRows = 10, kChunks = 400;
+typedef float Vec __attribute__((vector_size(32)));
+typedef float Unaligned __attribute__((vector_size(32), aligned(4)));
+
+struct Chunk {
+  std::vector<int> unit[kRows];
+  std::vector<float> value[kRows];
+};
+
+// out [kRows x kN1] = x W over the nonzeros, eight vector sums in registers per 64 columns.
+void drive(const Chunk& c, const float* W, float* out) {
+  for (int c0 = 0; c0 + 64 <= kN1; c0 += 64)
+    for (int i = 0; i < kRows; ++i) {
+      Vec acc[8] = {};
+      for (std::size_t e = 0; e < c.unit[i].size(); ++e) {
+        const Unaligned* w = reinterpret_cast<const Unaligned*>(W + std::size_t(c.unit[i][e]) * kN1 + c0);
+        const float v = c.value[i][e];
+        for (int p = 0; p < 8; ++p) acc[p] += v * w[p];
+      }
+      std::memcpy(out + i * kN1 + c0, acc, sizeof acc);
+    }
+}
+
+// W row u += 1e-9 out[i] for each nonzero (i, u) of the chunk with u in [u0, u1).
+void update(const Chunk& c, float* W, const float* out, int u0, int u1) {
+  for (int i = 0; i < kRows; ++i)
+    for (int u : c.unit[i]) {
+      if (u < u0 || u >= u1) continue;
+      float* w = W + std::size_t(u) * kN1;
+      for (int j = 0; j < kN1; ++j) w[j] += 1e-9f * out[i * kN1 + j];
+    }
+}
+
+void pin(int cpu) {
+  cpu_set_t s;
+  CPU_ZERO(&s);
+  CPU_SET(cpu, &s);
+  pthread_setaffinity_np(pthread_self(), sizeof s, &s);
+}
+
+// Both threads wait here twice per chunk (null: a thread on its own).
+struct Barrier {
+  std::atomic<int> arrived{0};
+  void wait(int& passes) {
+    ++passes;
+    arrived.fetch_add(1);
+    while (arrived.load() < 2 * passes) {
+    }
+  }
+};
+
+double run(const std::vector<Chunk>& chunks, float* W, int first, int n) {
+  std::vector<float> out(kRows * kN1);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int k = 0; k < n; ++k) {
+    const Chunk& c = chunks[(first + 2 * k) % chunks.size()];
+    drive(c, W, out.data());
+    update(c, W, out.data(), 0, kN0);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n * 1e6;
+}
+
+// Thread `me` of two on one W: the same work as run()'s, but the update split by rows: each
+// thread updates its half of the rows for both threads' chunks (out: both threads' outputs).
+double run_shared(const std::vector<Chunk>& chunks, float* W, int me, int n, float* out, Barrier& barrier) {
+  int passes = 0;
+  const int u0 = me == 0 ? 0 : kN0 / 2, u1 = me == 0 ? kN0 / 2 : kN0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int k = 0; k < n; ++k) {
+    drive(chunks[(me + 2 * k) % chunks.size()], W, out + me * kRows * kN1);
+    barrier.wait(passes);
+    for (int c = 0; c < 2; ++c) update(chunks[(c + 2 * k) % chunks.size()], W, out + c * kRows * kN1, u0, u1);
+    barrier.wait(passes);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n * 1e6;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string dir = argc > 1 ? argv[1] : "data/mnist";
+  const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
+  std::ifstream f(dir + "/train-images-idx3-ubyte", std::ios::binary);
+  std::vector<unsigned char> img(16 + std::size_t(kChunks) * kRows * kN0);
+  if (!f.read(reinterpret_cast<char*>(img.data()), std::streamsize(img.size()))) {
+    std::fprintf(stderr, "shared_lines: cannot read %s/train-images-idx3-ubyte (tools/fetch_mnist.sh)\n", dir.c_str());
+    return 2;
+  }
+  std::vector<Chunk> chunks(kChunks);
+  for (int k = 0; k < kChunks; ++k)
+    for (int i = 0; i < kRows; ++i) {
+      const unsigned char* p = img.data() + 16 + (std::size_t(k) * kRows + i) * kN0;
+      for (int u = 0; u < kN0; ++u)
+        if (p[u]) chunks[k].unit[i].push_back(u), chunks[k].value[i].push_back(p[u] / 255.f);
+    }
+  std::vector<float> W1(std::size_t(kN0) * kN1), W2;
+  std::mt19937 g(1);
+  std::uniform_real_distribution<float> d(-0.05f, 0.05f);
+  for (float& w : W1) w = d(g);
+  W2 = W1;
+  const int n = 2000;
+  std::printf("us per chunk of %d images (drive and update), per thread\n%8s %8s %8s %8s\n", kRows, "round", "alone",
+              "private", "shared");
+  for (int r = 1; r <= rounds; ++r) {
+    pin(0);
+    const double alone = run(chunks, W1.data(), 0, n);
+    double t[2];
+    std::thread a([&] { pin(1); t[1] = run(chunks, W2.data(), 1, n); });
+    t[0] = run(chunks, W1.data(), 0, n);
+    a.join();
+    const double both_private = (t[0] + t[1]) / 2;
+    Barrier barrier;
+    std::vector<float> out(2 * kRows * kN1);
+    std::thread b([&] { pin(1); t[1] = run_shared(chunks, W1.data(), 1, n, out.data(), barrier); });
+    t[0] = run_shared(chunks, W1.data(), 0, n, out.data(), barrier);
+    b.join();
+    std::printf("%8d %8.1f %8.1f %8.1f\n", r, alone, both_private, (t[0] + t[1]) / 2);
+  }
+  return 0;
+}
