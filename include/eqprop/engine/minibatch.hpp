@@ -35,9 +35,10 @@ struct Minibatch {
 
 // The rows [first, first + rows) of the minibatch, whose inputs are already in mb.input:
 // x W_1 + b_1; the free phase from the states in ws.cur (the particles, or zeros); its figures
-// into mb.chunk_stats[c] and its rows' energies and costs into mb.row_sums; the nudged phase at beta (and with symmetric nudging, one at -beta),
-// each from the free fixed point; and h^a_1 - h^b_1 into mb.diff1. On return ws.cur holds the
-// last phase's end state and mb.free the free end state (the new particles).
+// into mb.chunk_stats[c] and its rows' energies and costs into mb.row_sums; the nudged phase
+// at beta (and with symmetric nudging, one at -beta), each from the free fixed point; and
+// h^a_1 - h^b_1 into mb.diff1. On return ws.cur holds the last phase's end state and mb.free
+// the free end state (the new particles).
 void relax_chunk(const Network& net, const Layers<float>& layers, const Config& cfg, float beta, int c, int first,
                  int rows, Minibatch& mb, Workspace& ws);
 
