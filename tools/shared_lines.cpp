@@ -8,7 +8,9 @@
 //   shared   two threads in lockstep on one W_1, as a minibatch runs: each drives its own
 //            chunk, then each updates its half of W_1's rows (below and above the middle
 //            pixel, as the reducer's row blocks) for both chunks: the same work per thread,
-//            but rows written on one core are read on the other in the next drive.
+//            but rows written on one core are read on the other in the next drive;
+//   rows     as shared, but each thread's half of the rows is its own in the drive as well
+//            (run_rows: the drive's sums handed from one thread's rows to the other's).
 // Prints microseconds per chunk (per thread). docs/performance.md: the two-thread inflation.
 //   tools/shared_lines [MNIST_DIR] [ROUNDS]   (builds this file with g++ into /tmp and runs it)
 #include <pthread.h>
@@ -35,13 +37,18 @@ struct Chunk {
   std::vector<float> value[kRows];
 };
 
-// out [kRows x kN1] = x W over the nonzeros, eight vector sums in registers per 64 columns.
-void drive(const Chunk& c, const float* W, float* out) {
+// out [kRows x kN1] = init + x W over the nonzeros of units in [u0, u1), in unit order, eight
+// vector sums in registers per 64 columns (init: the bias, or the sums over the units before u0).
+void drive(const Chunk& c, const float* W, const float* init, float* out, int u0, int u1) {
   for (int c0 = 0; c0 + 64 <= kN1; c0 += 64)
     for (int i = 0; i < kRows; ++i) {
-      Vec acc[8] = {};
+      Vec acc[8];
+      std::memcpy(acc, init + i * kN1 + c0, sizeof acc);
       for (std::size_t e = 0; e < c.unit[i].size(); ++e) {
-        const Unaligned* w = reinterpret_cast<const Unaligned*>(W + std::size_t(c.unit[i][e]) * kN1 + c0);
+        const int u = c.unit[i][e];
+        if (u < u0) continue;
+        if (u >= u1) break;
+        const Unaligned* w = reinterpret_cast<const Unaligned*>(W + std::size_t(u) * kN1 + c0);
         const float v = c.value[i][e];
         for (int p = 0; p < 8; ++p) acc[p] += v * w[p];
       }
@@ -77,12 +84,14 @@ struct Barrier {
   }
 };
 
+const std::vector<float> kBias(kRows * kN1, 0.01f);
+
 double run(const std::vector<Chunk>& chunks, float* W, int first, int n) {
   std::vector<float> out(kRows * kN1);
   const auto t0 = std::chrono::steady_clock::now();
   for (int k = 0; k < n; ++k) {
     const Chunk& c = chunks[(first + 2 * k) % chunks.size()];
-    drive(c, W, out.data());
+    drive(c, W, kBias.data(), out.data(), 0, kN0);
     update(c, W, out.data(), 0, kN0);
   }
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n * 1e6;
@@ -95,8 +104,32 @@ double run_shared(const std::vector<Chunk>& chunks, float* W, int me, int n, flo
   const int u0 = me == 0 ? 0 : kN0 / 2, u1 = me == 0 ? kN0 / 2 : kN0;
   const auto t0 = std::chrono::steady_clock::now();
   for (int k = 0; k < n; ++k) {
-    drive(chunks[(me + 2 * k) % chunks.size()], W, out + me * kRows * kN1);
+    drive(chunks[(me + 2 * k) % chunks.size()], W, kBias.data(), out + me * kRows * kN1, 0, kN0);
     barrier.wait(passes);
+    for (int c = 0; c < 2; ++c) update(chunks[(c + 2 * k) % chunks.size()], W, out + c * kRows * kN1, u0, u1);
+    barrier.wait(passes);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n * 1e6;
+}
+// As run_shared, but thread `me` owns its half of W_1's rows in the drive too: the drive of a
+// chunk runs over thread 0's rows, then continues from those sums over thread 1's rows (the
+// same additions in the same order), in three steps: thread 0 chunk 0 | thread 0 chunk 1 and
+// thread 1 chunk 0 | thread 1 chunk 1. Only the partial sums move between the cores.
+double run_rows(const std::vector<Chunk>& chunks, float* W, int me, int n, float* out, float* partial, Barrier& barrier) {
+  int passes = 0;
+  const int u0 = me == 0 ? 0 : kN0 / 2, u1 = me == 0 ? kN0 / 2 : kN0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int k = 0; k < n; ++k) {
+    for (int step = 0; step < 3; ++step) {
+      const int c = step - me;  // the chunk this thread drives in this step
+      if (c >= 0 && c < 2) {
+        const Chunk& chunk = chunks[(c + 2 * k) % chunks.size()];
+        float* sums = partial + c * kRows * kN1;
+        if (me == 0) drive(chunk, W, kBias.data(), sums, u0, u1);
+        else drive(chunk, W, sums, out + c * kRows * kN1, u0, u1);
+      }
+      barrier.wait(passes);
+    }
     for (int c = 0; c < 2; ++c) update(chunks[(c + 2 * k) % chunks.size()], W, out + c * kRows * kN1, u0, u1);
     barrier.wait(passes);
   }
@@ -126,8 +159,8 @@ int main(int argc, char** argv) {
   for (float& w : W1) w = d(g);
   W2 = W1;
   const int n = 2000;
-  std::printf("us per chunk of %d images (drive and update), per thread\n%8s %8s %8s %8s\n", kRows, "round", "alone",
-              "private", "shared");
+  std::printf("us per chunk of %d images (drive and update), per thread\n%8s %8s %8s %8s %8s\n", kRows, "round",
+              "alone", "private", "shared", "rows");
   for (int r = 1; r <= rounds; ++r) {
     pin(0);
     const double alone = run(chunks, W1.data(), 0, n);
@@ -141,7 +174,13 @@ int main(int argc, char** argv) {
     std::thread b([&] { pin(1); t[1] = run_shared(chunks, W1.data(), 1, n, out.data(), barrier); });
     t[0] = run_shared(chunks, W1.data(), 0, n, out.data(), barrier);
     b.join();
-    std::printf("%8d %8.1f %8.1f %8.1f\n", r, alone, both_private, (t[0] + t[1]) / 2);
+    const double shared = (t[0] + t[1]) / 2;
+    Barrier barrier2;
+    std::vector<float> partial(2 * kRows * kN1);
+    std::thread c([&] { pin(1); t[1] = run_rows(chunks, W1.data(), 1, n, out.data(), partial.data(), barrier2); });
+    t[0] = run_rows(chunks, W1.data(), 0, n, out.data(), partial.data(), barrier2);
+    c.join();
+    std::printf("%8d %8.1f %8.1f %8.1f %8.1f\n", r, alone, both_private, shared, (t[0] + t[1]) / 2);
   }
   return 0;
 }
