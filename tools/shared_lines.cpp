@@ -1,6 +1,6 @@
 // What two threads cost each other when they share W_1, apart from eqprop's engine: each
 // thread runs net1's layer-1 pattern on MNIST chunks of 10 images (the drive x W_1 over a
-// chunk's nonzero pixels in 64-column blocks, then an update of the used rows of W_1), three
+// chunk's nonzero pixels in 64-column blocks, then an update of the used rows of W_1), four
 // ways, rounds interleaved:
 //   alone    one thread on its own copy of W_1;
 //   private  two threads at once, each on its own copy (cores, caches and memory shared by
