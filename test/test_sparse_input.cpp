@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <stdexcept>
 #include <utility>
@@ -187,6 +188,34 @@ TEST_CASE("the float drive is one chain per output in unit order, in full and pa
     }
   }
   CHECK((fused == rows * n1 || rounded == rows * n1));
+}
+
+// The engine's drive pipeline: threads sum each output over their own ranges of input units,
+// one after the other. Any cut into consecutive ranges, block by block, must give the bits of
+// the whole drive (row 1 is blank, unit 0 is zero everywhere: empty ranges included).
+TEST_CASE("the drive in pieces over consecutive unit ranges has the whole drive's bits") {
+  std::mt19937_64 g(9);
+  const int rows = 6, n0 = 300, n1 = 150;
+  const auto net = random_net<float>(n0, n1, g);
+  const auto x = sparse_rows<float>(rows, n0, 0.7, g);
+  eqprop::SparseInput<float> input;
+  input.assign(x.data(), rows, n0);
+  std::vector<float> whole(std::size_t(rows) * n1);
+  eqprop::sparse_drive(input, 0, rows, net.W[1].data(), net.b[1].data(), n1, whole.data());
+  REQUIRE(eqprop::sparse_drive_blocks(n1) == 3);
+  for (const auto& cuts : std::vector<std::vector<int>>{{0, n0}, {0, 150, n0}, {0, 1, 2, 3, 5, n0}, {0, 97, 203, 204, n0},
+                                                       {0, 0, 150, 299, n0}}) {
+    CAPTURE(cuts[1]);
+    CAPTURE(cuts.size());
+    // Rows 1 to 4 only: the pieces must leave the other rows as they are.
+    std::vector<float> pieces(std::size_t(rows) * n1, -7.f);
+    for (int b = 0; b < 3; ++b)
+      for (std::size_t r = 0; r + 1 < cuts.size(); ++r)
+        eqprop::sparse_drive_part(input, 1, 4, net.W[1].data(), net.b[1].data(), n1, pieces.data(), b, cuts[r], cuts[r + 1]);
+    CHECK(std::memcmp(pieces.data() + n1, whole.data() + n1, 4 * n1 * sizeof(float)) == 0);
+    CHECK(std::all_of(pieces.begin(), pieces.begin() + n1, [](float v) { return v == -7.f; }));
+    CHECK(std::all_of(pieces.end() - n1, pieces.end(), [](float v) { return v == -7.f; }));
+  }
 }
 
 TEST_CASE("rows filled one by one in any order give the same lists as assign()") {

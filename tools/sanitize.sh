@@ -2,7 +2,7 @@
 # Builds eqprop with sanitizers in its own folder and runs tests there.
 #
 #   tools/sanitize.sh asan   # AddressSanitizer + UndefinedBehaviorSanitizer, the whole suite
-#   tools/sanitize.sh tsan   # ThreadSanitizer, the tests that run threads (trainer, checkpoint)
+#   tools/sanitize.sh tsan   # ThreadSanitizer, the tests that run threads (trainer, claims, checkpoint)
 #
 # UBSan findings abort (-fno-sanitize-recover), so any finding fails its test.
 set -euo pipefail
@@ -39,7 +39,7 @@ case "$kind" in
     ninja -C $dir > $dir/ninja.log 2>&1 ||
       { tail -40 $dir/ninja.log >&2; echo "sanitize: the build failed" >&2; exit 1; }
     export TSAN_OPTIONS="suppressions=$PWD/tools/sanitizers/tsan.supp halt_on_error=1 history_size=7"
-    summarize meson test -C $dir --print-errorlogs --timeout-multiplier 6 trainer checkpoint "${@:2}"
+    summarize meson test -C $dir --print-errorlogs --timeout-multiplier 6 trainer claims checkpoint "${@:2}"
     ;;
   *) echo "sanitize: expected asan or tsan, found '$kind'" >&2; exit 2 ;;
 esac

@@ -82,13 +82,15 @@ Minibatch::Minibatch(const Config& cfg) {
   drive1.assign(std::size_t(B) * sizes[1], 0.f);
 }
 
+void chunk_drive(const Network& net, const Layers<float>& layers, int first, int rows, Minibatch& mb, Workspace& ws) {
+  input_drive(net, mb.input, first, rows, mb.drive1.data(), ws.dense_input, &kind_scratch(net, layers, ws)[1]);
+}
+
 void relax_chunk(const Network& net, const Layers<float>& layers, const Config& cfg, float beta, int c, int first,
                  int rows, Minibatch& mb, Workspace& ws) {
   const bool symmetric = cfg.nudging == Nudging::Symmetric;
   const float* drive1 = mb.drive1.data() + std::size_t(first) * net.sizes[1];  // [rows x n_1]
   const Label* y = mb.y.data() + first;
-  // x W_1 + b_1 over the chunk's nonzero inputs: the clamped part of layer 1's drive.
-  input_drive(net, mb.input, first, rows, mb.drive1.data(), ws.dense_input, &kind_scratch(net, layers, ws)[1]);
   // Free phase; its end state is the new particle (reference code: only the free phase is stored).
   const int free_steps = relax_phase(net, layers, cfg, drive1, ws, rows, cfg.n_free, 0.f, nullptr);
   copy_rows(ws.cur, 0, mb.free, first, rows);

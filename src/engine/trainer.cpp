@@ -4,7 +4,9 @@
 #include "eqprop/engine/trainer.hpp"
 
 #include <tbb/global_control.h>
+#include <tbb/task_arena.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -135,12 +137,18 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   for (int i = 0; i < B; ++i)
     if (i < own.first || i >= own.first + own.count) set_training_input(idx[i], i);
   const bool persistent = st_.cfg.persistent_particles;
+  // With several threads and a dense layer 1, x W_1 + b_1 of the whole share first, each
+  // thread over its own rows of W_1 (drive_pipeline.hpp), then the chunks.
+  configure_pipeline();
+  const bool pipelined = pipeline_.active();
   const auto t_fork = std::chrono::steady_clock::now();
-  for_each_chunk_of(mine, B, chunk, [&](int c, int first, int rows) {
-    const auto t_task = std::chrono::steady_clock::now();
-    Workspace& ws = workspaces_.local();
-    // The chunk's inputs (with max-shift, moved copies) into its own rows of the minibatch.
-    for (int i = first; i < first + rows; ++i) set_training_input(idx[i], i);
+  // One chunk, its inputs and x W_1 + b_1 already in mb_ when pipelined.
+  auto relax = [&](int c, int first, int rows, Workspace& ws) {
+    if (!pipelined) {
+      // The chunk's inputs (with max-shift, moved copies) into its own rows of the minibatch.
+      for (int i = first; i < first + rows; ++i) set_training_input(idx[i], i);
+      chunk_drive(st_.net, *layers_, first, rows, mb_, ws);
+    }
     if (persistent) {
       for (int i = 0; i < rows; ++i) copy_rows(st_.train_particles, dist_->particle_row(idx[first + i]), ws.cur, i, 1);
     } else {
@@ -150,8 +158,39 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     // The free phase's end state is the new particle (reference code: only the free phase is stored).
     if (persistent)
       for (int i = 0; i < rows; ++i) copy_rows(mb_.free, first + i, st_.train_particles, dist_->particle_row(idx[first + i]), 1);
-    ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
-  });
+  };
+  if (!pipelined) {
+    for_each_chunk_of(mine, B, chunk, [&](int c, int first, int rows) {
+      const auto t_task = std::chrono::steady_clock::now();
+      Workspace& ws = workspaces_.local();
+      relax(c, first, rows, ws);
+      ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
+    });
+  } else {
+    // One task per thread (claims.hpp): its slice of the share's inputs, then the drive, then
+    // its chunks. The same thread sets the same rows of mb_ each minibatch.
+    std::atomic<int> slices_set{0};
+    fill_claims_.begin();
+    chunk_claims_.begin();
+    pipeline_.begin();
+    const int G = pipeline_.groups();
+    parallel_for_index(static_cast<std::size_t>(G), [&](std::size_t) {
+      const auto t_task = std::chrono::steady_clock::now();
+      Workspace& ws = workspaces_.local();
+      const int me = tbb::this_task_arena::current_thread_index();
+      fill_claims_.run(me, [&](int k) {
+        for (int i = own.count * k / G; i < own.count * (k + 1) / G; ++i) set_training_input(idx[own.first + i], own.first + i);
+        slices_set.fetch_add(1, std::memory_order_release);
+      });
+      for (int spins = 0; slices_set.load(std::memory_order_acquire) < G;) pause_or_yield(spins);
+      pipeline_.run(me, mb_.input, own.first, own.count, st_.net, mb_.drive1.data());
+      chunk_claims_.run(me, [&](int k) {
+        const int c = mine.first + k, first = c * chunk;
+        relax(c, first, std::min(chunk, B - first), ws);
+      });
+      ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
+    });
+  }
   const auto t_join = std::chrono::steady_clock::now();
   // Before the reducer's tasks add to the threads' busy time.
   account_region(relax_times_, std::chrono::duration<double>(t_join - t_fork).count());
@@ -165,14 +204,29 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const float beta_diff = symmetric ? 2.f * beta_signed : beta_signed;
   const std::vector<float>& alphas = epoch_alphas();
   const auto t_reduce = std::chrono::steady_clock::now();
-  parallel_for_index(blocks_.size(), [&](std::size_t i) {
-    const auto t_task = std::chrono::steady_clock::now();
-    Workspace& ws = workspaces_.local();
+  auto update = [&](std::size_t i, Workspace& ws) {
     ep_update_block(st_.net, *layers_, blocks_[i], mb_.input, mb_.nudged, mb_.phase_b(st_.cfg.nudging), B, alphas, beta_diff,
                     mb_.diff1.data(), ws.update, st_.cfg.weight_decay, st_.cfg.momentum > 0.f ? &st_.velocity : nullptr,
                     st_.cfg.momentum);
-    ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
-  });
+  };
+  if (!pipelined) {
+    parallel_for_index(blocks_.size(), [&](std::size_t i) {
+      const auto t_task = std::chrono::steady_clock::now();
+      Workspace& ws = workspaces_.local();
+      update(i, ws);
+      ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
+    });
+  } else {
+    // Each thread first updates the rows of W_1 its drive read (still in its cache), then the
+    // other layers' blocks. Each block is the same arithmetic whoever runs it.
+    update_claims_.begin();
+    parallel_for_index(static_cast<std::size_t>(pipeline_.groups()), [&](std::size_t) {
+      const auto t_task = std::chrono::steady_clock::now();
+      Workspace& ws = workspaces_.local();
+      update_claims_.run(tbb::this_task_arena::current_thread_index(), [&](int i) { update(std::size_t(i), ws); });
+      ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
+    });
+  }
   const auto t_end = std::chrono::steady_clock::now();
   account_region(update_times_, std::chrono::duration<double>(t_end - t_reduce).count());
   st_.current.relax_seconds += std::chrono::duration<double>(t_relaxed - t_start).count();
@@ -188,6 +242,25 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   serial_seconds_ += sec(t_fork - t_start).count() + sec(t_reduce - t_relaxed).count() +
                      sec(std::chrono::steady_clock::now() - t_end).count();
   return total;
+}
+
+void Trainer::configure_pipeline() {
+  const int threads = std::min<int>(
+      static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)),
+      tbb::this_task_arena::max_concurrency());
+  const int wanted = st_.net.conv(1) ? 1 : threads;
+  const int chunks = dist_->train_chunks(static_cast<int>(mb_.chunk_stats.size())).count;
+  if (wanted == pipeline_threads_ && chunks == chunk_claims_.size()) return;
+  pipeline_threads_ = wanted;
+  pipeline_.configure(blocks_, st_.net.sizes[1], wanted);
+  const int G = pipeline_.groups();
+  if (G < 2) return;
+  std::vector<int> slices(G), chunk_owner(chunks);
+  for (int k = 0; k < G; ++k) slices[k] = k;
+  for (int k = 0; k < chunks; ++k) chunk_owner[k] = k * G / chunks;
+  fill_claims_.assign(std::move(slices));
+  chunk_claims_.assign(std::move(chunk_owner));
+  update_claims_.assign(pipeline_.update_owners());
 }
 
 void Trainer::account_region(RegionTimes& times, double wall) {

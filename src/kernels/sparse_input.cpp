@@ -218,6 +218,45 @@ EQPROP_KERNEL void drive_kernel(const SparseInput<T>& x, int first, int rows, co
   }
 }
 
+// PREFETCHW: the line comes exclusive, ready for the store (a plain prefetch brings it
+// shared and the store then waits for the other core's copy to go). GCC emits it only with
+// -mprfchw, which no x86-64 level includes; processors without it treat it as a no-op.
+inline void prefetch_for_write(const void* p) {
+#if defined(__x86_64__)
+  asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
+#else
+  __builtin_prefetch(p, 1);
+#endif
+}
+
+// sparse_drive_part's loop: the entries of units [u0, u1) of each row, from the bias (u0 == 0)
+// or from the row's sums so far.
+EQPROP_KERNEL void drive_part_kernel(const SparseInput<float>& x, int first, int rows, const float* W, const float* bias,
+                                     int n1, float* drive1, int col0, int cols, int u0, int u1) {
+  // The rows' sums were last written on another core (the group before, or the last
+  // minibatch's): ask for all their lines at once, not one latency per row.
+  for (int i = first; i < first + rows; ++i) {
+    const char* p = reinterpret_cast<const char*>(drive1 + std::size_t(i) * n1 + col0);
+    const std::size_t bytes = std::size_t(cols) * sizeof(float);
+    for (std::size_t o = 0; o < bytes; o += 64) prefetch_for_write(p + o);
+    prefetch_for_write(p + bytes - 1);
+  }
+  for (int i = first; i < first + rows; ++i) {
+    float* out = drive1 + std::size_t(i) * n1 + col0;
+    const int* before = x.row_before(i);
+    const int e0 = x.row_count(i) ? before[u0] : 0, e1 = x.row_count(i) ? before[u1] : 0;
+    const int* unit = x.row_unit().data() + x.row_begin(i) + e0;
+    const float* value = x.row_value().data() + x.row_begin(i) + e0;
+    const float* init = u0 == 0 ? bias + col0 : out;
+    if (cols == kBlockColumns) {
+      drive_block_in_registers(unit, value, e1 - e0, W + col0, std::size_t(n1), init, out);
+      continue;
+    }
+    if (u0 == 0) std::memcpy(out, init, std::size_t(cols) * sizeof(float));
+    add_scaled_rows(out, cols, W + col0, std::size_t(n1), unit, value, e1 - e0);
+  }
+}
+
 // W_1 row u += c * sum_i x[i][u] diff1[i]: the same loop with the sample's row of diff1 in
 // place of a row of W_1, and the values scaled by c first.
 template <typename T>
@@ -249,7 +288,20 @@ EQPROP_CLONES void drive_block(const SparseInput<double>& x, int first, int rows
   drive_kernel(x, first, rows, W, b, n1, d, c0, cols);
 }
 
+EQPROP_CLONES void drive_part(const SparseInput<float>& x, int first, int rows, const float* W, const float* b, int n1,
+                              float* d, int c0, int cols, int u0, int u1) {
+  drive_part_kernel(x, first, rows, W, b, n1, d, c0, cols, u0, u1);
+}
+
 }  // namespace
+
+int sparse_drive_blocks(int n1) { return (n1 + kBlockColumns - 1) / kBlockColumns; }
+
+void sparse_drive_part(const SparseInput<float>& x, int first, int rows, const float* W1, const float* b1, int n1,
+                       float* drive1, int block, int u0, int u1) {
+  const int c0 = block * kBlockColumns;
+  drive_part(x, first, rows, W1, b1, n1, drive1, c0, std::min(kBlockColumns, n1 - c0), u0, u1);
+}
 
 // Column blocks of W1 of kBlockColumns (a multiple of 16 floats: whole AVX-512 vectors): 784
 // rows of one block are 200 KB, which the L2 cache holds while every row of x reads it.

@@ -33,14 +33,17 @@ struct Minibatch {
   const LayerStates<float>& phase_b(Nudging n) const { return n == Nudging::Symmetric ? nudged2 : free; }
 };
 
-// The rows [first, first + rows) of the minibatch, whose inputs are already in mb.input:
-// x W_1 + b_1; the free phase from the states in ws.cur (the particles, or zeros); its figures
+// The rows [first, first + rows) of the minibatch, whose inputs are already in mb.input and
+// their x W_1 + b_1 in mb.drive1 (chunk_drive(), or the trainer's DrivePipeline): the free phase from the states in ws.cur (the particles, or zeros); its figures
 // into mb.chunk_stats[c] and its rows' energies and costs into mb.row_sums; the nudged phase
 // at beta (and with symmetric nudging, one at -beta), each from the free fixed point; and
 // h^a_1 - h^b_1 into mb.diff1. On return ws.cur holds the last phase's end state and mb.free
 // the free end state (the new particles).
 void relax_chunk(const Network& net, const Layers<float>& layers, const Config& cfg, float beta, int c, int first,
                  int rows, Minibatch& mb, Workspace& ws);
+// x W_1 + b_1 of rows [first, first + rows) of mb.input into those rows of mb.drive1: the
+// clamped part of layer 1's drive, over the nonzero inputs (a conv layer 1: its dense product).
+void chunk_drive(const Network& net, const Layers<float>& layers, int first, int rows, Minibatch& mb, Workspace& ws);
 
 // Row `slot` of `input` := example `i` of `data` through `code` (bytes or float32 images).
 void set_input_row(SparseInput<float>& input, int slot, const Dataset& data, int i, const InputCoding& code);

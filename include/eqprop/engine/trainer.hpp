@@ -17,6 +17,7 @@
 #include "eqprop/ep/update.hpp"
 #include "eqprop/io/dataset.hpp"
 #include "eqprop/engine/distribution.hpp"
+#include "eqprop/engine/drive_pipeline.hpp"
 #include "eqprop/engine/minibatch.hpp"
 #include "eqprop/engine/workspace.hpp"
 
@@ -144,6 +145,13 @@ class Trainer {
   long input_samples_ = 0;
   double serial_seconds_ = 0;  // not training state: speed accounting only
   RegionTimes relax_times_, update_times_;  // not training state: speed accounting only
+  // With several threads: the drive by owned rows of W_1 (drive_pipeline.hpp), and which
+  // thread sets which inputs, relaxes which chunks and updates which blocks (claims.hpp); set
+  // up for the current thread count.
+  DrivePipeline pipeline_;
+  Claims fill_claims_, chunk_claims_, update_claims_;
+  int pipeline_threads_ = 0;
+  void configure_pipeline();
   // Adds the region's wall time and its threads' task times (Workspace::busy, then zeroed).
   void account_region(RegionTimes& times, double wall);
 };

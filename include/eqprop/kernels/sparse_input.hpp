@@ -78,6 +78,16 @@ void sparse_drive(const SparseInput<float>& x, int first, int rows, const float*
 void sparse_drive(const SparseInput<double>& x, int first, int rows, const double* W1, const double* b1, int n1,
                   double* drive1);
 
+// One piece of sparse_drive (float): column block `block` (of sparse_drive_blocks(n1), 64
+// columns each but the last) of rows [first, first + rows), summed over input units [u0, u1)
+// only. From b1 when u0 == 0, else on from the values drive1 holds (the sums over the units
+// before u0). Pieces over consecutive unit ranges, in order, give sparse_drive's bits: the
+// same additions in the same order, the sum stored and loaded back between them.
+// Why: two threads can each read only their own rows of W_1 (the engine's drive pipeline).
+int sparse_drive_blocks(int n1);
+void sparse_drive_part(const SparseInput<float>& x, int first, int rows, const float* W1, const float* b1, int n1,
+                       float* drive1, int block, int u0, int u1);
+
 // W1 rows [lists.u0, lists.u1) += c * (x^T diff1) over those rows, with diff1 [x.rows() x n1]
 // and lists built from x. Rows of input units that are 0 in every sample are not touched.
 // Each row sums its samples in sample order.
