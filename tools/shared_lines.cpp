@@ -1,6 +1,6 @@
 // What two threads cost each other when they share W_1, apart from eqprop's engine: each
 // thread runs net1's layer-1 pattern on MNIST chunks of 10 images (the drive x W_1 over a
-// chunk's nonzero pixels in 64-column blocks, then an update of the used rows of W_1), four
+// chunk's nonzero pixels in 64-column blocks, then an update of the used rows of W_1), five
 // ways, rounds interleaved:
 //   alone    one thread on its own copy of W_1;
 //   private  two threads at once, each on its own copy (cores, caches and memory shared by
@@ -10,7 +10,9 @@
 //            pixel, as the reducer's row blocks) for both chunks: the same work per thread,
 //            but rows written on one core are read on the other in the next drive;
 //   rows     as shared, but each thread's half of the rows is its own in the drive as well
-//            (run_rows: the drive's sums handed from one thread's rows to the other's).
+//            (run_rows: the drive's sums handed from one thread's rows to the other's);
+//   pipe     as rows, handed over per 64-column block instead of per chunk (run_pipe), as
+//            the engine's DrivePipeline does.
 // Prints microseconds per chunk (per thread). docs/performance.md: the two-thread inflation.
 //   tools/shared_lines [MNIST_DIR] [ROUNDS]   (builds this file with g++ into /tmp and runs it)
 #include <pthread.h>
@@ -56,6 +58,22 @@ void drive(const Chunk& c, const float* W, const float* init, float* out, int u0
     }
 }
 
+// One 64-column block of drive() (columns [c0, c0 + 64)).
+void drive_block(const Chunk& c, const float* W, const float* init, float* out, int u0, int u1, int c0) {
+    for (int i = 0; i < kRows; ++i) {
+      Vec acc[8];
+      std::memcpy(acc, init + i * kN1 + c0, sizeof acc);
+      for (std::size_t e = 0; e < c.unit[i].size(); ++e) {
+        const int u = c.unit[i][e];
+        if (u < u0) continue;
+        if (u >= u1) break;
+        const Unaligned* w = reinterpret_cast<const Unaligned*>(W + std::size_t(u) * kN1 + c0);
+        const float v = c.value[i][e];
+        for (int p = 0; p < 8; ++p) acc[p] += v * w[p];
+      }
+      std::memcpy(out + i * kN1 + c0, acc, sizeof acc);
+    }
+}
 // W row u += 1e-9 out[i] for each nonzero (i, u) of the chunk with u in [u0, u1).
 void update(const Chunk& c, float* W, const float* out, int u0, int u1) {
   for (int i = 0; i < kRows; ++i)
@@ -135,6 +153,35 @@ double run_rows(const std::vector<Chunk>& chunks, float* W, int me, int n, float
   }
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n * 1e6;
 }
+// As run_rows, but pipelined finely: items are (64-column block, chunk) in that order; thread
+// 0 drives its rows' part of each item and counts it done, thread 1 continues each item from
+// those sums over its rows as soon as the count passes it. Thread 1 lags one item.
+double run_pipe(const std::vector<Chunk>& chunks, float* W, int me, int n, float* out, float* partial,
+                std::atomic<int>& done, Barrier& barrier) {
+  int passes = 0;
+  const int u0 = me == 0 ? 0 : kN0 / 2, u1 = me == 0 ? kN0 / 2 : kN0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int k = 0; k < n; ++k) {
+    int item = 0;
+    for (int c0 = 0; c0 + 64 <= kN1; c0 += 64)
+      for (int c = 0; c < 2; ++c, ++item) {
+        const Chunk& chunk = chunks[(c + 2 * k) % chunks.size()];
+        float* sums = partial + c * kRows * kN1;
+        if (me == 0) {
+          drive_block(chunk, W, kBias.data(), sums, u0, u1, c0);
+          done.store(k * 64 + item + 1, std::memory_order_release);
+        } else {
+          while (done.load(std::memory_order_acquire) <= k * 64 + item) {
+          }
+          drive_block(chunk, W, sums, out + c * kRows * kN1, u0, u1, c0);
+        }
+      }
+    barrier.wait(passes);
+    for (int c = 0; c < 2; ++c) update(chunks[(c + 2 * k) % chunks.size()], W, out + c * kRows * kN1, u0, u1);
+    barrier.wait(passes);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n * 1e6;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -159,8 +206,8 @@ int main(int argc, char** argv) {
   for (float& w : W1) w = d(g);
   W2 = W1;
   const int n = 2000;
-  std::printf("us per chunk of %d images (drive and update), per thread\n%8s %8s %8s %8s %8s\n", kRows, "round",
-              "alone", "private", "shared", "rows");
+  std::printf("us per chunk of %d images (drive and update), per thread\n%8s %8s %8s %8s %8s %8s\n", kRows, "round",
+              "alone", "private", "shared", "rows", "pipe");
   for (int r = 1; r <= rounds; ++r) {
     pin(0);
     const double alone = run(chunks, W1.data(), 0, n);
@@ -180,7 +227,13 @@ int main(int argc, char** argv) {
     std::thread c([&] { pin(1); t[1] = run_rows(chunks, W1.data(), 1, n, out.data(), partial.data(), barrier2); });
     t[0] = run_rows(chunks, W1.data(), 0, n, out.data(), partial.data(), barrier2);
     c.join();
-    std::printf("%8d %8.1f %8.1f %8.1f %8.1f\n", r, alone, both_private, shared, (t[0] + t[1]) / 2);
+    const double rows = (t[0] + t[1]) / 2;
+    Barrier barrier3;
+    std::atomic<int> done{0};
+    std::thread e([&] { pin(1); t[1] = run_pipe(chunks, W1.data(), 1, n, out.data(), partial.data(), done, barrier3); });
+    t[0] = run_pipe(chunks, W1.data(), 0, n, out.data(), partial.data(), done, barrier3);
+    e.join();
+    std::printf("%8d %8.1f %8.1f %8.1f %8.1f %8.1f\n", r, alone, both_private, shared, rows, (t[0] + t[1]) / 2);
   }
   return 0;
 }

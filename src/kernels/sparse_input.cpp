@@ -218,29 +218,10 @@ EQPROP_KERNEL void drive_kernel(const SparseInput<T>& x, int first, int rows, co
   }
 }
 
-// PREFETCHW: the line comes exclusive, ready for the store (a plain prefetch brings it
-// shared and the store then waits for the other core's copy to go). GCC emits it only with
-// -mprfchw, which no x86-64 level includes; processors without it treat it as a no-op.
-inline void prefetch_for_write(const void* p) {
-#if defined(__x86_64__)
-  asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
-#else
-  __builtin_prefetch(p, 1);
-#endif
-}
-
 // sparse_drive_part's loop: the entries of units [u0, u1) of each row, from the bias (u0 == 0)
 // or from the row's sums so far.
 EQPROP_KERNEL void drive_part_kernel(const SparseInput<float>& x, int first, int rows, const float* W, const float* bias,
                                      int n1, float* drive1, int col0, int cols, int u0, int u1) {
-  // The rows' sums were last written on another core (the group before, or the last
-  // minibatch's): ask for all their lines at once, not one latency per row.
-  for (int i = first; i < first + rows; ++i) {
-    const char* p = reinterpret_cast<const char*>(drive1 + std::size_t(i) * n1 + col0);
-    const std::size_t bytes = std::size_t(cols) * sizeof(float);
-    for (std::size_t o = 0; o < bytes; o += 64) prefetch_for_write(p + o);
-    prefetch_for_write(p + bytes - 1);
-  }
   for (int i = first; i < first + rows; ++i) {
     float* out = drive1 + std::size_t(i) * n1 + col0;
     const int* before = x.row_before(i);

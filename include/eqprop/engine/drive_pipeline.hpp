@@ -1,5 +1,5 @@
 // A minibatch's clamped drive x W_1 + b_1 on several threads, each reading only its own rows
-// of W_1: the rows whose update the same thread makes in the reducer (owned_blocks()).
+// of W_1: the rows whose update the same thread makes in the reducer (update_owners()).
 //
 // Why: with the drive split by samples, every thread reads every used row of W_1 (1.6 MB in
 // net1), half of them just written by the other core's update, so those lines cross between
