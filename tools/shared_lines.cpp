@@ -39,41 +39,29 @@ struct Chunk {
   std::vector<float> value[kRows];
 };
 
+// Columns [c0, c0 + 64) of drive().
+void drive_block(const Chunk& c, const float* W, const float* init, float* out, int u0, int u1, int c0) {
+  for (int i = 0; i < kRows; ++i) {
+    Vec acc[8];
+    std::memcpy(acc, init + i * kN1 + c0, sizeof acc);
+    for (std::size_t e = 0; e < c.unit[i].size(); ++e) {
+      const int u = c.unit[i][e];
+      if (u < u0) continue;
+      if (u >= u1) break;
+      const Unaligned* w = reinterpret_cast<const Unaligned*>(W + std::size_t(u) * kN1 + c0);
+      const float v = c.value[i][e];
+      for (int p = 0; p < 8; ++p) acc[p] += v * w[p];
+    }
+    std::memcpy(out + i * kN1 + c0, acc, sizeof acc);
+  }
+}
+
 // out [kRows x kN1] = init + x W over the nonzeros of units in [u0, u1), in unit order, eight
 // vector sums in registers per 64 columns (init: the bias, or the sums over the units before u0).
 void drive(const Chunk& c, const float* W, const float* init, float* out, int u0, int u1) {
-  for (int c0 = 0; c0 + 64 <= kN1; c0 += 64)
-    for (int i = 0; i < kRows; ++i) {
-      Vec acc[8];
-      std::memcpy(acc, init + i * kN1 + c0, sizeof acc);
-      for (std::size_t e = 0; e < c.unit[i].size(); ++e) {
-        const int u = c.unit[i][e];
-        if (u < u0) continue;
-        if (u >= u1) break;
-        const Unaligned* w = reinterpret_cast<const Unaligned*>(W + std::size_t(u) * kN1 + c0);
-        const float v = c.value[i][e];
-        for (int p = 0; p < 8; ++p) acc[p] += v * w[p];
-      }
-      std::memcpy(out + i * kN1 + c0, acc, sizeof acc);
-    }
+  for (int c0 = 0; c0 + 64 <= kN1; c0 += 64) drive_block(c, W, init, out, u0, u1, c0);
 }
 
-// One 64-column block of drive() (columns [c0, c0 + 64)).
-void drive_block(const Chunk& c, const float* W, const float* init, float* out, int u0, int u1, int c0) {
-    for (int i = 0; i < kRows; ++i) {
-      Vec acc[8];
-      std::memcpy(acc, init + i * kN1 + c0, sizeof acc);
-      for (std::size_t e = 0; e < c.unit[i].size(); ++e) {
-        const int u = c.unit[i][e];
-        if (u < u0) continue;
-        if (u >= u1) break;
-        const Unaligned* w = reinterpret_cast<const Unaligned*>(W + std::size_t(u) * kN1 + c0);
-        const float v = c.value[i][e];
-        for (int p = 0; p < 8; ++p) acc[p] += v * w[p];
-      }
-      std::memcpy(out + i * kN1 + c0, acc, sizeof acc);
-    }
-}
 // W row u += 1e-9 out[i] for each nonzero (i, u) of the chunk with u in [u0, u1).
 void update(const Chunk& c, float* W, const float* out, int u0, int u1) {
   for (int i = 0; i < kRows; ++i)
