@@ -250,8 +250,10 @@ void Trainer::configure_pipeline() {
       tbb::this_task_arena::max_concurrency());
   const int wanted = st_.net.conv(1) ? 1 : threads;
   const int chunks = dist_->train_chunks(static_cast<int>(mb_.chunk_stats.size())).count;
-  if (wanted == pipeline_threads_ && chunks == chunk_claims_.size()) return;
+  // Set up once per thread count (and share of chunks): nothing is allocated per minibatch.
+  if (wanted == pipeline_threads_ && chunks == pipeline_chunks_) return;
   pipeline_threads_ = wanted;
+  pipeline_chunks_ = chunks;
   pipeline_.configure(blocks_, st_.net.sizes[1], wanted);
   const int G = pipeline_.groups();
   if (G < 2) return;

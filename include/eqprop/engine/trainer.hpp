@@ -150,7 +150,7 @@ class Trainer {
   // up for the current thread count.
   DrivePipeline pipeline_;
   Claims fill_claims_, chunk_claims_, update_claims_;
-  int pipeline_threads_ = 0;
+  int pipeline_threads_ = 0, pipeline_chunks_ = -1;
   void configure_pipeline();
   // Adds the region's wall time and its threads' task times (Workspace::busy, then zeroed).
   void account_region(RegionTimes& times, double wall);
