@@ -4,6 +4,7 @@
 // mpirun) it calls the hooks of its Distribution; in one process they do nothing.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -91,8 +92,12 @@ class Trainer {
   // Empty until this object has trained a minibatch.
   const std::optional<MinibatchRecord>& last_minibatch() const { return last_; }
   const Network& network() const { return st_.net; }
-  // The weights and biases to be set in place (the Python package's setters), shapes kept.
-  Network& parameters() { return st_.net; }
+  // The weights and biases to be set in place (the Python package's setters), shapes kept;
+  // call it for each change, so that the next minibatch refreshes the layers' copies of W.
+  Network& parameters() {
+    layers_fresh_ = false;
+    return st_.net;
+  }
   // The thread count: not a training parameter, results do not depend on it.
   void set_threads(int threads) { st_.cfg.threads = threads; }
   int train_chunk() const { return st_.cfg.train_chunk(); }
@@ -138,7 +143,12 @@ class Trainer {
   std::vector<UpdateBlock> blocks_;  // the reducer's fixed tasks
   std::vector<float> alphas_now_;    // epoch_alphas()'s result
   InputCoding coding_;               // the inputs' values (st_.cfg.facts: channels, normalisation)
-  std::optional<Layers<float>> layers_;  // the layers' kinds, refreshed before every minibatch and evaluation
+  std::optional<Layers<float>> layers_;  // the layers' kinds, refreshed before every evaluation
+  // Whether layers_ holds copies of the current W: a minibatch's update refreshes each layer
+  // as its last block finishes (blocks_left_[k]: W_k's blocks still to run, per layer).
+  bool layers_fresh_ = false;
+  std::vector<int> layer_blocks_;  // [0..L]: how many of blocks_ update layer k
+  std::unique_ptr<std::atomic<int>[]> blocks_left_;
   tbb::enumerable_thread_specific<Workspace> workspaces_;
   long input_nonzeros_ = 0;  // not training state: speed accounting only
   std::optional<MinibatchRecord> last_;  // not training state: for tracing

@@ -82,6 +82,8 @@ class Layers {
   // fast = false: the plain products only (no copies, no refresh needed); the tests' baseline.
   explicit Layers(const NetworkT<T>& net, bool fast = true);
   void refresh(const NetworkT<T>& net);
+  // Layer k's copies only (they depend on W_k alone): tasks may refresh different layers at once.
+  void refresh_layer(const NetworkT<T>& net, int k) { kinds_[k]->refresh(net); }
   const LayerKind<T>& operator[](int k) const { return *kinds_[k]; }
   // One KindScratch per layer ([0] unused), sized for chunks of up to `rows` examples.
   std::vector<KindScratch<T>> scratch(const NetworkT<T>& net, int rows) const;
