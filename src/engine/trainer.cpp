@@ -165,12 +165,8 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
       for (int i = 0; i < rows; ++i) copy_rows(mb_.free, first + i, st_.train_particles, dist_->particle_row(idx[first + i]), 1);
   };
   if (!pipelined) {
-    for_each_chunk_of(mine, B, chunk, [&](int c, int first, int rows) {
-      const auto t_task = std::chrono::steady_clock::now();
-      Workspace& ws = workspaces_.local();
-      relax(c, first, rows, ws);
-      ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
-    });
+    for_each_chunk_of(mine, B, chunk,
+                      [&](int c, int first, int rows) { timed_task([&](Workspace& ws) { relax(c, first, rows, ws); }); });
   } else {
     // One task per thread (claims.hpp): its slice of the share's inputs, then the drive, then
     // its chunks. The same thread sets the same rows of mb_ each minibatch.
@@ -180,20 +176,19 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     pipeline_.begin();
     const int G = pipeline_.groups();
     parallel_for_index(static_cast<std::size_t>(G), [&](std::size_t) {
-      const auto t_task = std::chrono::steady_clock::now();
-      Workspace& ws = workspaces_.local();
-      const int me = tbb::this_task_arena::current_thread_index();
-      fill_claims_.run(me, [&](int k) {
-        for (int i = own.count * k / G; i < own.count * (k + 1) / G; ++i) set_training_input(idx[own.first + i], own.first + i);
-        slices_set.fetch_add(1, std::memory_order_release);
+      timed_task([&](Workspace& ws) {
+        const int me = tbb::this_task_arena::current_thread_index();
+        fill_claims_.run(me, [&](int k) {
+          for (int i = own.count * k / G; i < own.count * (k + 1) / G; ++i) set_training_input(idx[own.first + i], own.first + i);
+          slices_set.fetch_add(1, std::memory_order_release);
+        });
+        for (int spins = 0; slices_set.load(std::memory_order_acquire) < G;) pause_or_yield(spins);
+        pipeline_.run(me, mb_.input, own.first, own.count, st_.net, mb_.drive1.data());
+        chunk_claims_.run(me, [&](int k) {
+          const int c = mine.first + k, first = c * chunk;
+          relax(c, first, std::min(chunk, B - first), ws);
+        });
       });
-      for (int spins = 0; slices_set.load(std::memory_order_acquire) < G;) pause_or_yield(spins);
-      pipeline_.run(me, mb_.input, own.first, own.count, st_.net, mb_.drive1.data());
-      chunk_claims_.run(me, [&](int k) {
-        const int c = mine.first + k, first = c * chunk;
-        relax(c, first, std::min(chunk, B - first), ws);
-      });
-      ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
     });
   }
   const auto t_join = std::chrono::steady_clock::now();
@@ -224,21 +219,15 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     if (blocks_left_[k].fetch_sub(1, std::memory_order_acq_rel) == 1) layers_->refresh_layer(st_.net, k);
   };
   if (!pipelined) {
-    parallel_for_index(blocks_.size(), [&](std::size_t i) {
-      const auto t_task = std::chrono::steady_clock::now();
-      Workspace& ws = workspaces_.local();
-      update(i, ws);
-      ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
-    });
+    parallel_for_index(blocks_.size(), [&](std::size_t i) { timed_task([&](Workspace& ws) { update(i, ws); }); });
   } else {
     // Each thread first updates the rows of W_1 its drive read (still in its cache), then the
     // other layers' blocks. Each block is the same arithmetic whoever runs it.
     update_claims_.begin();
     parallel_for_index(static_cast<std::size_t>(pipeline_.groups()), [&](std::size_t) {
-      const auto t_task = std::chrono::steady_clock::now();
-      Workspace& ws = workspaces_.local();
-      update_claims_.run(tbb::this_task_arena::current_thread_index(), [&](int i) { update(std::size_t(i), ws); });
-      ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_task).count();
+      timed_task([&](Workspace& ws) {
+        update_claims_.run(tbb::this_task_arena::current_thread_index(), [&](int i) { update(std::size_t(i), ws); });
+      });
     });
   }
   layers_fresh_ = true;

@@ -200,32 +200,16 @@ EQPROP_KERNEL void drive_block_in_registers(const int* unit, const float* value,
   for (int p = 0; p < P; ++p) std::memcpy(out + p * L, &acc[p], sizeof(Vec));
 }
 
-template <typename T>
-EQPROP_KERNEL void drive_kernel(const SparseInput<T>& x, int first, int rows, const T* W, const T* bias, int n1, T* drive1,
-                         int col0, int cols) {
-  for (int i = first; i < first + rows; ++i) {
-    T* out = drive1 + std::size_t(i) * n1 + col0;
-    if constexpr (std::is_same_v<T, float>) {
-      if (cols == kBlockColumns) {
-        drive_block_in_registers(x.row_unit().data() + x.row_begin(i), x.row_value().data() + x.row_begin(i),
-                                 x.row_count(i), W + col0, std::size_t(n1), bias + col0, out);
-        continue;
-      }
-    }
-    std::memcpy(out, bias + col0, std::size_t(cols) * sizeof(T));
-    add_scaled_rows(out, cols, W + col0, std::size_t(n1), x.row_unit().data() + x.row_begin(i),
-                    x.row_value().data() + x.row_begin(i), x.row_count(i));
-  }
-}
-
 // sparse_drive_part's loop: the entries of units [u0, u1) of each row, from the bias (u0 == 0)
-// or from the row's sums so far.
+// or from the row's sums so far. The whole drive is the part over [0, n0).
 EQPROP_KERNEL void drive_part_kernel(const SparseInput<float>& x, int first, int rows, const float* W, const float* bias,
                                      int n1, float* drive1, int col0, int cols, int u0, int u1) {
   for (int i = first; i < first + rows; ++i) {
     float* out = drive1 + std::size_t(i) * n1 + col0;
-    const int* before = x.row_before(i);
-    const int e0 = x.row_count(i) ? before[u0] : 0, e1 = x.row_count(i) ? before[u1] : 0;
+    // The ends of the row need no look-up (row_before() is not valid for a row never set).
+    const int count = x.row_count(i);
+    const int e0 = u0 == 0 || count == 0 ? 0 : x.row_before(i)[u0];
+    const int e1 = u1 == x.units() || count == 0 ? count : x.row_before(i)[u1];
     const int* unit = x.row_unit().data() + x.row_begin(i) + e0;
     const float* value = x.row_value().data() + x.row_begin(i) + e0;
     const float* init = u0 == 0 ? bias + col0 : out;
@@ -235,6 +219,21 @@ EQPROP_KERNEL void drive_part_kernel(const SparseInput<float>& x, int first, int
     }
     if (u0 == 0) std::memcpy(out, init, std::size_t(cols) * sizeof(float));
     add_scaled_rows(out, cols, W + col0, std::size_t(n1), unit, value, e1 - e0);
+  }
+}
+
+template <typename T>
+EQPROP_KERNEL void drive_kernel(const SparseInput<T>& x, int first, int rows, const T* W, const T* bias, int n1, T* drive1,
+                                int col0, int cols) {
+  if constexpr (std::is_same_v<T, float>) {
+    drive_part_kernel(x, first, rows, W, bias, n1, drive1, col0, cols, 0, x.units());
+  } else {
+    for (int i = first; i < first + rows; ++i) {
+      T* out = drive1 + std::size_t(i) * n1 + col0;
+      std::memcpy(out, bias + col0, std::size_t(cols) * sizeof(T));
+      add_scaled_rows(out, cols, W + col0, std::size_t(n1), x.row_unit().data() + x.row_begin(i),
+                      x.row_value().data() + x.row_begin(i), x.row_count(i));
+    }
   }
 }
 

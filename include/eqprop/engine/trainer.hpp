@@ -5,6 +5,7 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -164,6 +165,14 @@ class Trainer {
   void configure_pipeline();
   // Adds the region's wall time and its threads' task times (Workspace::busy, then zeroed).
   void account_region(RegionTimes& times, double wall);
+  // Runs task(ws) with this thread's Workspace and adds its time to ws.busy.
+  template <typename Task>
+  void timed_task(const Task& task) {
+    const auto t = std::chrono::steady_clock::now();
+    Workspace& ws = workspaces_.local();
+    task(ws);
+    ws.busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  }
 };
 
 }  // namespace eqprop
