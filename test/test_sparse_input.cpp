@@ -236,6 +236,38 @@ TEST_CASE("rows filled one by one in any order give the same lists as assign()")
   CHECK(b.value == a.value);
 }
 
+TEST_CASE("pixel bytes give the plain loop's entries, counts and values (any width, any pattern)") {
+  // set_row from bytes has an 8-pixels-at-a-time path on AVX2 CPUs; the plain definition here.
+  std::mt19937_64 g(12);
+  for (int n0 : {784, 787, 8, 5, 1}) {
+    const int rows = 7;
+    std::vector<std::uint8_t> bytes(std::size_t(rows) * n0);
+    for (int i = 0; i < rows; ++i)
+      for (int u = 0; u < n0; ++u) {
+        // row 0 all zeros, row 1 no zeros (every byte value), the others about a fifth nonzero
+        const auto b = static_cast<std::uint8_t>(i == 1 ? 1 + (u * 7 + 3) % 255 : g() % 256);
+        bytes[std::size_t(i) * n0 + u] = i == 0 || (i > 1 && g() % 5 != 0) ? 0 : b;
+      }
+    eqprop::SparseInput<float> x;
+    x.assign(bytes.data(), rows, n0);
+    for (int i = 0; i < rows; ++i) {
+      const std::uint8_t* row = bytes.data() + std::size_t(i) * n0;
+      int n = 0;
+      for (int u = 0; u < n0; ++u) {
+        REQUIRE(x.row_before(i)[u] == n);
+        if (row[u] == 0) continue;
+        const std::size_t at = x.row_begin(i) + n;
+        CHECK(x.row_unit()[at] == u);
+        const float want = eqprop::pixel_value(row[u]);
+        CHECK(std::memcmp(&x.row_value()[at], &want, sizeof want) == 0);
+        ++n;
+      }
+      CHECK(x.row_before(i)[n0] == n);
+      CHECK(x.row_count(i) == n);
+    }
+  }
+}
+
 TEST_CASE("pixel bytes list the same nonzeros with the same values as their floats") {
   std::vector<std::uint8_t> bytes(3 * 40);
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = (i % 3 == 0) ? 0 : static_cast<std::uint8_t>(i * 37 % 256);

@@ -10,8 +10,58 @@
 #include "eqprop/kernels/pixels.hpp"
 #include "eqprop/kernels/row_kernels.hpp"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define EQPROP_BYTE_FILL_AVX2 1
+#endif
 
 namespace eqprop {
+
+#if EQPROP_BYTE_FILL_AVX2
+namespace {
+// For each mask of 8 pixels (bit j: pixel j nonzero): how many nonzero pixels come before pixel
+// j, and the positions of the nonzero ones, packed to the front.
+struct ByteMaskTables {
+  std::uint8_t before[256][8];
+  std::uint8_t packed[256][8];
+};
+constexpr ByteMaskTables make_byte_mask_tables() {
+  ByteMaskTables t{};
+  for (int m = 0; m < 256; ++m) {
+    int c = 0;
+    for (int j = 0; j < 8; ++j) {
+      t.before[m][j] = static_cast<std::uint8_t>(c);
+      if (m >> j & 1) t.packed[m][c++] = static_cast<std::uint8_t>(j);
+    }
+  }
+  return t;
+}
+constexpr ByteMaskTables kByteMasks = make_byte_mask_tables();
+
+// set_row(i, bytes) for float, 8 pixels at a time: the scalar loop's entries (about 3x as fast
+// on an AVX2 EPYC: the fill of a minibatch's inputs runs before the drive, on every thread).
+// b / 255.f in vectors is the table's value: IEEE division is exact-rounded either way. Writes
+// up to 8 slots past the row's last entry, inside the row's n0 slots (entry n <= unit u).
+// Returns the units done (a multiple of 8); n: the entries so far.
+__attribute__((target("avx2,popcnt"))) int fill_bytes_avx2(const std::uint8_t* x, int n0, int* unit, float* value,
+                                                            int* before, int& n) {
+  const __m256 scale = _mm256_set1_ps(255.0f);
+  int u = 0;
+  for (; u + 8 <= n0; u += 8) {
+    const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x + u));
+    const unsigned nonzero = ~unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_setzero_si128()))) & 0xFFu;
+    const __m256i ahead = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(kByteMasks.before[nonzero])));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(before + u), _mm256_add_epi32(_mm256_set1_epi32(n), ahead));
+    const __m256i pick = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(kByteMasks.packed[nonzero])));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(unit + n), _mm256_add_epi32(_mm256_set1_epi32(u), pick));
+    const __m256 v = _mm256_div_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)), scale);
+    _mm256_storeu_ps(value + n, _mm256_permutevar8x32_ps(v, pick));
+    n += __builtin_popcount(nonzero);
+  }
+  return u;
+}
+}  // namespace
+#endif
 
 template <typename T>
 void SparseInput<T>::dense_rows(int first, int rows, T* out) const {
@@ -59,8 +109,14 @@ void SparseInput<T>::set_row(int i, const std::uint8_t* x_row) {
   int* unit = row_unit_.data() + row_begin(i);
   T* value = row_value_.data() + row_begin(i);
   int* before = row_before_.data() + std::size_t(i) * (n0_ + 1);
-  int n = 0;
-  for (int u = 0; u < n0_; ++u) {
+  int n = 0, u = 0;
+#if EQPROP_BYTE_FILL_AVX2
+  // Fixed per machine, so never a source of differing results: both ways give the same entries.
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+  if constexpr (std::is_same_v<T, float>)
+    if (avx2) u = fill_bytes_avx2(x_row, n0_, unit, value, before, n);
+#endif
+  for (; u < n0_; ++u) {
     unit[n] = u;
     value[n] = static_cast<T>(pixel_value(x_row[u]));
     before[u] = n;
