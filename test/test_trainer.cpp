@@ -267,14 +267,10 @@ TEST_CASE("trainer equals the naive reference with training images shifted by up
   compare_with_reference(cfg, true);
 }
 
-namespace {
-// Epoch 2 of a run with a rate schedule (cfg) against epoch 1 of the same run at constant rates
-// (constant), resumed with every rate times `scale` (rounded to float as the trainer rounds it):
-// the same weights.
 TEST_CASE("weights set through parameters() between minibatches are the weights the next minibatch uses") {
   // The layers' copies of W (packed, transposed; net1's output layer has both) are refreshed by
   // the update, so a change from outside must mark them stale: against a trainer made from the
-  // changed state, whose first minibatch refreshes them.
+  // changed state, whose first minibatch (and evaluation) refreshes them.
   const eqprop::Dataset train = synthetic(60, 23, true), valid = synthetic(10, 24, true);
   eqprop::Config cfg;  // net1: 784-500-10
   cfg.train_samples = 60;
@@ -287,6 +283,10 @@ TEST_CASE("weights set through parameters() between minibatches are the weights 
   for (int k = 1; k <= p.layers(); ++k)
     for (float& w : p.W[k]) w *= -0.5f;
   eqprop::Trainer b(a.state(), train, valid);
+  std::vector<float> scores_a, scores_b;  // an evaluation right after the change uses it too
+  a.evaluate(valid, 20, nullptr, &scores_a);
+  b.evaluate(valid, 20, nullptr, &scores_b);
+  CHECK(scores_a == scores_b);
   a.train_pass(one_minibatch);
   b.train_pass(one_minibatch);
   for (int k = 1; k <= a.network().layers(); ++k) {
@@ -295,6 +295,10 @@ TEST_CASE("weights set through parameters() between minibatches are the weights 
   }
 }
 
+namespace {
+// Epoch 2 of a run with a rate schedule (cfg) against epoch 1 of the same run at constant rates
+// (constant), resumed with every rate times `scale` (rounded to float as the trainer rounds it):
+// the same weights.
 void check_epoch2_rates(const eqprop::Config& cfg, const eqprop::Config& constant, double scale, std::uint64_t seed) {
   const eqprop::Dataset train = synthetic(cfg.train_samples, seed), valid = synthetic(10, seed + 1);
   eqprop::Trainer scheduled(cfg, train, valid);

@@ -133,8 +133,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
   const auto t_start = std::chrono::steady_clock::now();
   const int B = st_.cfg.batch, chunk = train_chunk();
   for (int i = 0; i < B; ++i) mb_.y[i] = train_.y[idx[i]];
-  // Normally the last minibatch's update left the copies fresh (below).
-  if (!layers_fresh_) layers_->refresh(st_.net);
+  refresh_layers();  // normally the last minibatch's update left them fresh (below)
   mb_.input.reset(B, st_.net.sizes[0]);
   const Share mine = dist_->train_chunks(static_cast<int>(mb_.chunk_stats.size()));
   const Share own = rows_of(mine, chunk, B);
@@ -269,6 +268,12 @@ void Trainer::configure_pipeline() {
   update_claims_.assign(pipeline_.update_owners());
 }
 
+void Trainer::refresh_layers() {
+  if (layers_fresh_) return;
+  layers_->refresh(st_.net);
+  layers_fresh_ = true;
+}
+
 void Trainer::account_region(RegionTimes& times, double wall) {
   double busiest = 0;
   for (Workspace& ws : workspaces_) {
@@ -372,7 +377,7 @@ EpochStats Trainer::train_epoch() {
 StateStats Trainer::evaluate(const Dataset& data, int steps, Particles* particles, std::vector<float>* scores) {
   const int chunk = st_.cfg.eval_chunk;
   const int classes = st_.net.sizes.back();
-  layers_->refresh(st_.net);
+  refresh_layers();
   if (scores) scores->assign(std::size_t(data.count) * classes, 0.f);
   std::vector<StateStats> parts((data.count + chunk - 1) / chunk);
   const Share mine = dist_->eval_chunks(static_cast<int>(parts.size()));
@@ -399,7 +404,7 @@ std::optional<StateStats> Trainer::evaluate_in_slices(const Dataset& data, int s
   const int chunk = st_.cfg.eval_chunk;
   const int chunks = (data.count + chunk - 1) / chunk;
   slice_chunks = std::max(1, slice_chunks);
-  layers_->refresh(st_.net);
+  refresh_layers();
   std::vector<StateStats> all;
   all.reserve(static_cast<std::size_t>(chunks));
   for (int s0 = 0; s0 < chunks; s0 += slice_chunks) {
@@ -426,7 +431,7 @@ StateStats Trainer::relax_states(const Dataset& data, int steps, float beta, int
                                  std::vector<float>* scores) {
   const int chunk = st_.cfg.eval_chunk;
   const int classes = st_.net.sizes.back();
-  layers_->refresh(st_.net);
+  refresh_layers();
   out = Particles(st_.cfg.layer_sizes(), data.count);
   if (scores) scores->assign(std::size_t(data.count) * classes, 0.f);
   std::vector<StateStats> parts((data.count + chunk - 1) / chunk);

@@ -144,10 +144,11 @@ class Trainer {
   std::vector<UpdateBlock> blocks_;  // the reducer's fixed tasks
   std::vector<float> alphas_now_;    // epoch_alphas()'s result
   InputCoding coding_;               // the inputs' values (st_.cfg.facts: channels, normalisation)
-  std::optional<Layers<float>> layers_;  // the layers' kinds, refreshed before every evaluation
+  std::optional<Layers<float>> layers_;  // the layers' kinds
   // Whether layers_ holds copies of the current W: a minibatch's update refreshes each layer
   // as its last block finishes (blocks_left_[k]: W_k's blocks still to run, per layer).
   bool layers_fresh_ = false;
+  void refresh_layers();  // before a minibatch or an evaluation: all layers, unless fresh
   std::vector<int> layer_blocks_;  // [0..L]: how many of blocks_ update layer k
   std::unique_ptr<std::atomic<int>[]> blocks_left_;
   tbb::enumerable_thread_specific<Workspace> workspaces_;
