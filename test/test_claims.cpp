@@ -104,24 +104,38 @@ TEST_CASE("the drive pipeline gives sparse_drive's bits for any groups and threa
     }
     CHECK(last == groups - 1);
     CHECK(owned == w1_blocks);
-    for (int threads : {1, 2, 4}) {
-      CAPTURE(groups);
-      CAPTURE(threads);
-      for (int round = 0; round < 2; ++round) {
-        // Rows 2 to 17 of 20, the rest left alone (an MPI rank's share of the minibatch).
-        std::vector<float> drive(std::size_t(B) * n1, -5.f);
-        pipeline.begin();
-        tbb::task_arena arena(threads);
-        arena.execute([&] {
-          eqprop::parallel_for_index(std::size_t(groups), [&](std::size_t) {
-            pipeline.run(tbb::this_task_arena::current_thread_index(), x, 2, 16, net, drive.data());
-            // On return, every group has finished: the rows are whole.
-            CHECK(std::memcmp(drive.data() + 2 * n1, whole.data() + 2 * n1, 16 * n1 * sizeof(float)) == 0);
+    // Rows 2 to 17 of 20, the rest left alone (an MPI rank's share of the minibatch), in one
+    // part, two, or three uneven ones with an empty one (a thread without chunks).
+    const std::vector<std::vector<int>> cuttings = {{2, 18}, {2, 10, 18}, {2, 3, 3, 11, 18}};
+    for (const std::vector<int>& parts : cuttings) {
+      for (int threads : {1, 2, 4}) {
+        CAPTURE(groups);
+        CAPTURE(threads);
+        CAPTURE(parts.size());
+        for (int round = 0; round < 2; ++round) {
+          std::vector<float> drive(std::size_t(B) * n1, -5.f);
+          pipeline.begin(x, net, drive.data(), parts);
+          std::atomic<int> torn{0};
+          tbb::task_arena arena(threads);
+          arena.execute([&] {
+            eqprop::parallel_for_index(std::size_t(groups), [&](std::size_t t) {
+              pipeline.run(tbb::this_task_arena::current_thread_index());
+              // Each part's rows are whole once wait_part returns, whichever part a task
+              // waits for first (the others may still be in progress).
+              const int P = static_cast<int>(parts.size()) - 1;
+              for (int q = 0; q < P; ++q) {
+                const int p = (q + static_cast<int>(t)) % P;
+                pipeline.wait_part(p);
+                const std::size_t at = std::size_t(parts[p]) * n1, n = std::size_t(parts[p + 1] - parts[p]) * n1;
+                if (std::memcmp(drive.data() + at, whole.data() + at, n * sizeof(float)) != 0) ++torn;
+              }
+            });
           });
-        });
-        CHECK(std::memcmp(drive.data() + 2 * n1, whole.data() + 2 * n1, 16 * n1 * sizeof(float)) == 0);
-        CHECK(drive[0] == -5.f);
-        CHECK(drive[std::size_t(B) * n1 - 1] == -5.f);
+          CHECK(torn == 0);
+          CHECK(std::memcmp(drive.data() + 2 * n1, whole.data() + 2 * n1, 16 * n1 * sizeof(float)) == 0);
+          CHECK(drive[0] == -5.f);
+          CHECK(drive[std::size_t(B) * n1 - 1] == -5.f);
+        }
       }
     }
   }

@@ -26,34 +26,42 @@ void DrivePipeline::configure(const std::vector<UpdateBlock>& blocks, int n1, in
   progress_ = std::make_unique<Group[]>(std::size_t(G));
 }
 
-void DrivePipeline::begin() {
+void DrivePipeline::begin(const SparseInput<float>& x, const Network& net, float* drive1,
+                          const std::vector<int>& part_ends) {
+  x_ = &x;
+  net_ = &net;
+  drive1_ = drive1;
+  part_ends_ = &part_ends;
   taken_.begin();
   for (int g = 0; g < groups(); ++g) progress_[g].done.store(0, std::memory_order_relaxed);
 }
 
-void DrivePipeline::run(int thread, const SparseInput<float>& x, int first, int rows, const Network& net,
-                        float* drive1) {
-  taken_.run(thread, [&](int g) { run_group(g, x, first, rows, net, drive1); });
-  // Every group is taken now; the last one finishes after all the others.
-  wait_for(groups() - 1, blocks_ - 1, x, first, rows, net, drive1);
+void DrivePipeline::run(int thread) {
+  taken_.run(thread, [&](int g) { run_group(g); });
 }
 
-void DrivePipeline::run_group(int g, const SparseInput<float>& x, int first, int rows, const Network& net,
-                              float* drive1) {
+void DrivePipeline::wait_part(int p) { wait_for(groups() - 1, (blocks_ - 1) * parts() + p); }
+
+void DrivePipeline::run_group(int g) {
+  const std::vector<int>& ends = *part_ends_;
+  const int P = parts();
   for (int b = 0; b < blocks_; ++b) {
-    if (g > 0) wait_for(g - 1, b, x, first, rows, net, drive1);
-    sparse_drive_part(x, first, rows, net.W[1].data(), net.b[1].data(), net.sizes[1], drive1, b, cuts_[g], cuts_[g + 1]);
-    progress_[g].done.store(b + 1, std::memory_order_release);
+    for (int p = 0; p < P; ++p) {
+      const int piece = b * P + p;
+      if (g > 0) wait_for(g - 1, piece);
+      sparse_drive_part(*x_, ends[p], ends[p + 1] - ends[p], net_->W[1].data(), net_->b[1].data(), net_->sizes[1],
+                        drive1_, b, cuts_[g], cuts_[g + 1]);
+      progress_[g].done.store(piece + 1, std::memory_order_release);
+    }
   }
 }
 
-void DrivePipeline::wait_for(int g, int block, const SparseInput<float>& x, int first, int rows, const Network& net,
-                             float* drive1) {
+void DrivePipeline::wait_for(int g, int piece) {
   int spins = 0;
-  while (progress_[g].done.load(std::memory_order_acquire) <= block) {
+  while (progress_[g].done.load(std::memory_order_acquire) <= piece) {
     // Its owner may be a moment late: give it that moment before running its rows here.
     if (spins >= kOwnerPatience && taken_.take(g)) {
-      run_group(g, x, first, rows, net, drive1);
+      run_group(g);
       return;
     }
     pause_or_yield(spins);

@@ -172,7 +172,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
     std::atomic<int> slices_set{0};
     fill_claims_.begin();
     chunk_claims_.begin();
-    pipeline_.begin();
+    pipeline_.begin(mb_.input, st_.net, mb_.drive1.data(), part_ends_);
     const int G = pipeline_.groups();
     parallel_for_index(static_cast<std::size_t>(G), [&](std::size_t) {
       timed_task([&](Workspace& ws) {
@@ -182,9 +182,10 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
           slices_set.fetch_add(1, std::memory_order_release);
         });
         for (int spins = 0; slices_set.load(std::memory_order_acquire) < G;) pause_or_yield(spins);
-        pipeline_.run(me, mb_.input, own.first, own.count, st_.net, mb_.drive1.data());
+        pipeline_.run(me);
         chunk_claims_.run(me, [&](int k) {
           const int c = mine.first + k, first = c * chunk;
+          pipeline_.wait_part(chunk_part_[k]);  // its rows of drive1 whole
           relax(c, first, std::min(chunk, B - first), ws);
         });
       });
@@ -263,6 +264,15 @@ void Trainer::configure_pipeline() {
   std::vector<int> slices(G), chunk_owner(chunks);
   for (int k = 0; k < G; ++k) slices[k] = k;
   for (int k = 0; k < chunks; ++k) chunk_owner[k] = k * G / chunks;
+  // Thread t's chunks are consecutive (the owners grow with k): its part ends where they end.
+  const int B = st_.cfg.batch, chunk = train_chunk();
+  const Share mine = dist_->train_chunks(static_cast<int>(mb_.chunk_stats.size()));
+  const Share own = rows_of(mine, chunk, B);
+  part_ends_.assign(std::size_t(G) + 1, own.first);
+  for (int k = 0; k < chunks; ++k)
+    part_ends_[std::size_t(chunk_owner[k]) + 1] = std::min(B, (mine.first + k + 1) * chunk);
+  for (int t = 1; t <= G; ++t) part_ends_[t] = std::max(part_ends_[t], part_ends_[t - 1]);  // a thread without chunks
+  chunk_part_ = chunk_owner;
   fill_claims_.assign(std::move(slices));
   chunk_claims_.assign(std::move(chunk_owner));
   update_claims_.assign(pipeline_.update_owners());
