@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "eqprop/engine/claims.hpp"
 #include "eqprop/engine/drive_pipeline.hpp"
 #include "eqprop/engine/parallel.hpp"
+#include "eqprop/ep/input_layer.hpp"
 #include "eqprop/ep/update.hpp"
 
 namespace {
@@ -142,4 +145,93 @@ TEST_CASE("the drive pipeline gives sparse_drive's bits for any groups and threa
   eqprop::DrivePipeline one;
   one.configure(blocks, n1, 1);
   CHECK_FALSE(one.active());
+}
+
+TEST_CASE("W_1's blocks of equal work: a valid cut, balanced, and the update's bits unchanged") {
+  const std::vector<int> sizes = {784, 150, 10};
+  const auto uniform = eqprop::update_blocks(sizes);
+  auto w1_blocks = [](const std::vector<eqprop::UpdateBlock>& blocks) {
+    std::vector<eqprop::UpdateBlock> w1;
+    for (const auto& b : blocks)
+      if (b.k == 1 && b.m > 0) w1.push_back(b);
+    return w1;
+  };
+  const std::size_t count = w1_blocks(uniform).size();
+  REQUIRE(count >= 4);
+  // MNIST-like weights (the lower half heavier), one unit holding everything at either end,
+  // and all zero (then the even cut).
+  std::vector<double> mnist(784);
+  for (int u = 0; u < 784; ++u) mnist[u] = (u / 28 > 4 && u / 28 < 24) ? 10.0 + u / 28 : 0.0;
+  std::vector<double> first(784, 0.0), last(784, 0.0), none(784, 0.0);
+  first[0] = 1.0;
+  last[783] = 1.0;
+  for (const auto* weights : {&mnist, &first, &last, &none}) {
+    const auto blocks = eqprop::update_blocks(sizes, {}, {}, *weights);
+    // The other layers' blocks as without weights.
+    REQUIRE(blocks.size() == uniform.size());
+    for (std::size_t i = 0; i < blocks.size(); ++i)
+      if (blocks[i].k != 1) CHECK((blocks[i].r0 == uniform[i].r0 && blocks[i].m == uniform[i].m));
+    const auto w1 = w1_blocks(blocks);
+    REQUIRE(w1.size() == count);
+    double total = 0, largest = 0;
+    for (double w : *weights) total += w, largest = std::max(largest, w);
+    int next = 0;
+    for (const auto& b : w1) {
+      CHECK(b.r0 == next);  // consecutive, each at least one row, all 784 rows
+      CHECK(b.m >= 1);
+      next = b.r0 + b.m;
+      double share = 0;
+      for (int u = b.r0; u < b.r0 + b.m; ++u) share += (*weights)[u];
+      // Every block within one unit's weight of an equal share (a block's rows are whole).
+      if (weights == &mnist) CHECK(std::abs(share - total / count) <= largest + 1e-9);
+    }
+    CHECK(next == 784);
+    if (weights == &none)
+      for (std::size_t i = 0; i < w1.size(); ++i) CHECK((w1[i].r0 == w1_blocks(uniform)[i].r0 && w1[i].m == w1_blocks(uniform)[i].m));
+  }
+  // The same update, bit for bit, with either cut: W_1's update is element by element (here
+  // with weight decay and momentum, whose terms are per element too).
+  std::mt19937_64 g(5);
+  std::normal_distribution<float> nd(0.f, 0.1f);
+  std::uniform_real_distribution<float> u01(0.f, 1.f);
+  eqprop::Network net;
+  net.sizes = sizes;
+  net.W.resize(3);
+  net.b.resize(3);
+  for (int k = 1; k < 3; ++k) {
+    net.W[k].resize(std::size_t(sizes[k - 1]) * sizes[k]);
+    net.b[k].resize(sizes[k]);
+    for (float& v : net.W[k]) v = nd(g);
+    for (float& v : net.b[k]) v = nd(g);
+  }
+  net.b[0].assign(784, 0.f);
+  const int B = 20;
+  const auto x = some_inputs(B, 784, g);
+  eqprop::LayerStates<float> a(sizes, B), b(sizes, B);
+  for (int k = 1; k < 3; ++k) {
+    for (float& v : a.h[k]) v = u01(g);
+    for (float& v : b.h[k]) v = u01(g);
+  }
+  std::vector<float> diff1(std::size_t(B) * sizes[1]);
+  eqprop::layer1_difference(a, b, 0, B, diff1.data());
+  const std::vector<float> alphas = {0.1f, 0.05f};
+  for (const bool momentum : {false, true}) {
+    CAPTURE(momentum);
+    eqprop::Network even = net, weighted = net, v_even = net, v_weighted = net;
+    for (auto* v : {&v_even, &v_weighted}) {
+      for (auto& w : v->W) std::fill(w.begin(), w.end(), 0.01f);
+      for (auto& c : v->b) std::fill(c.begin(), c.end(), 0.f);
+    }
+    for (int step = 0; step < 2; ++step) {
+      eqprop::ep_update(even, uniform, x, a, b, B, alphas, 0.5f, diff1.data(), 1e-3f, momentum ? &v_even : nullptr,
+                        0.9f);
+      eqprop::ep_update(weighted, eqprop::update_blocks(sizes, {}, {}, mnist), x, a, b, B, alphas, 0.5f, diff1.data(),
+                        1e-3f, momentum ? &v_weighted : nullptr, 0.9f);
+    }
+    for (int k = 1; k < 3; ++k) {
+      CHECK(std::memcmp(even.W[k].data(), weighted.W[k].data(), even.W[k].size() * sizeof(float)) == 0);
+      CHECK(std::memcmp(even.b[k].data(), weighted.b[k].data(), even.b[k].size() * sizeof(float)) == 0);
+    }
+    CHECK(even.W[1] != net.W[1]);  // the update did change W_1
+  }
 }

@@ -27,6 +27,20 @@ void set_input_row(SparseInput<float>& input, int slot, const Dataset& data, int
   else input.set_row(slot, data.row(i), code);
 }
 
+std::vector<double> input_unit_weights(const Dataset& data, const InputCoding& code, int samples) {
+  std::vector<double> weights(std::size_t(data.inputs()), 0.0);
+  const int n = std::min(samples, data.count);
+  if (n <= 0) return weights;
+  SparseInput<float> one;
+  one.reset(1, data.inputs());
+  for (int j = 0; j < n; ++j) {
+    set_input_row(one, 0, data, static_cast<int>(long(j) * data.count / n), code);
+    const int* unit = one.row_unit().data() + one.row_begin(0);
+    for (int e = 0; e < one.row_count(0); ++e) weights[std::size_t(unit[e])] += 1.0;
+  }
+  return weights;
+}
+
 namespace {
 // The layer kinds' buffers of this workspace, made at its first use (sized for its capacity).
 std::vector<KindScratch<float>>& kind_scratch(const Network& net, const Layers<float>& layers, Workspace& ws) {

@@ -19,8 +19,30 @@ constexpr int kMinBlockWeights = 16384;
 
 }  // namespace
 
+namespace {
+// [0, n) cut into `count` runs of consecutive rows holding equal shares of the weights (each
+// run at least one row); the run ends, or empty if the weights are all zero.
+std::vector<int> weighted_cuts(const std::vector<double>& weights, int n, int count) {
+  double total = 0;
+  for (int u = 0; u < n; ++u) total += weights[u];
+  if (!(total > 0)) return {};
+  std::vector<int> ends;
+  double sum = 0;  // weights[0] + ... + weights[u - 1]
+  int u = 0;
+  for (int b = 1; b < count; ++b) {
+    const double target = total * b / count;
+    const int lo = (ends.empty() ? 0 : ends.back()) + 1, hi = n - (count - b);  // a row for every run
+    while (u < lo) sum += weights[u++];
+    while (u < hi && sum < target) sum += weights[u++];
+    ends.push_back(u);
+  }
+  ends.push_back(n);
+  return ends;
+}
+}  // namespace
+
 std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes, const std::vector<LayerSpec>& specs,
-                                       const std::vector<Shape>& shapes) {
+                                       const std::vector<Shape>& shapes, const std::vector<double>& input_weights) {
   std::vector<UpdateBlock> blocks;
   for (std::size_t k = 1; k < sizes.size(); ++k) {
     const bool conv = !specs.empty() && specs[k].type == LayerType::Conv;
@@ -29,8 +51,18 @@ std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes, const std:
     const long per_row = conv ? long(shapes[k - 1].c) * specs[k].kernel * specs[k].kernel : sizes[k];
     const int by_size = static_cast<int>(std::min<long>(kBlocksPerLayer, long(n_pre) * per_row / kMinBlockWeights));
     const int count = std::max(1, std::min(by_size, conv ? n_pre : n_pre / kMinRows));
-    const int rows = (n_pre + count - 1) / count;
-    for (int r0 = 0; r0 < n_pre; r0 += rows) blocks.push_back({int(k), r0, std::min(rows, n_pre - r0)});
+    const std::vector<int> ends = k == 1 && !conv && input_weights.size() == std::size_t(n_pre)
+                                      ? weighted_cuts(input_weights, n_pre, count)
+                                      : std::vector<int>{};
+    if (!ends.empty()) {
+      for (std::size_t b = 0; b < ends.size(); ++b) {
+        const int r0 = b == 0 ? 0 : ends[b - 1];
+        blocks.push_back({int(k), r0, ends[b] - r0});
+      }
+    } else {
+      const int rows = (n_pre + count - 1) / count;
+      for (int r0 = 0; r0 < n_pre; r0 += rows) blocks.push_back({int(k), r0, std::min(rows, n_pre - r0)});
+    }
     blocks.push_back({int(k), 0, 0});
   }
   return blocks;

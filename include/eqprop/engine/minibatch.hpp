@@ -47,6 +47,10 @@ void chunk_drive(const Network& net, const Layers<float>& layers, int first, int
 
 // Row `slot` of `input` := example `i` of `data` through `code` (bytes or float32 images).
 void set_input_row(SparseInput<float>& input, int slot, const Dataset& data, int i, const InputCoding& code);
+// Per input unit, in how many of `samples` examples spread evenly over `data` (all of them
+// if fewer) it is nonzero through `code`: the work each row of W_1 brings to the sparse drive
+// and update, for cutting W_1 into blocks of equal work (update_blocks).
+std::vector<double> input_unit_weights(const Dataset& data, const InputCoding& code, int samples);
 
 // One phase of `steps` at most from the states in ws.cur (result there), by cfg's scheme
 // (relax: sync or alternating; a nudged phase, y given, takes sync steps when relax-nudged is

@@ -19,8 +19,13 @@ struct UpdateBlock {
 // fork and join per minibatch). The blocks depend on the layer sizes only, never on the
 // thread count, so the same GEMM calls (and so the same bits) happen for any --threads.
 // A conv layer's rows are its output channels (specs, shapes: the net's; empty: all dense).
+// input_weights (optional, one per input unit, for a dense layer 1): W_1's blocks are cut so
+// that each holds an equal share of the weights (the expected nonzero inputs, so the same work
+// for the sparse drive and update) instead of an equal number of rows. W_1's update is element
+// by element, so where its blocks end never changes a bit.
 std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes, const std::vector<LayerSpec>& specs = {},
-                                       const std::vector<Shape>& shapes = {});
+                                       const std::vector<Shape>& shapes = {},
+                                       const std::vector<double>& input_weights = {});
 
 // For the B samples of a minibatch, with states `a` (nudged at beta_a) and `b` (free, or
 // nudged at beta_b), and beta_diff = beta_a - beta_b (signed):
