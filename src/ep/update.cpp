@@ -17,9 +17,6 @@ constexpr int kMinRows = 8;  // below this a GEMM call costs more than it comput
 // in net1) is one block, so its update is two GEMM calls instead of 24.
 constexpr int kMinBlockWeights = 16384;
 
-}  // namespace
-
-namespace {
 // [0, n) cut into `count` runs of consecutive rows holding equal shares of the weights (each
 // run at least one row); the run ends, or empty if the weights are all zero.
 std::vector<int> weighted_cuts(const std::vector<double>& weights, int n, int count) {
@@ -39,6 +36,7 @@ std::vector<int> weighted_cuts(const std::vector<double>& weights, int n, int co
   ends.push_back(n);
   return ends;
 }
+
 }  // namespace
 
 std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes, const std::vector<LayerSpec>& specs,
