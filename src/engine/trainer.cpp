@@ -190,7 +190,7 @@ StateStats Trainer::train_minibatch(const std::int32_t* idx, float beta_signed) 
         pipeline_.run(me);
         chunk_claims_.run(me, [&](int k) {
           const int c = mine.first + k, first = c * chunk;
-          pipeline_.wait_part(chunk_part_[k]);  // its rows of drive1 whole
+          pipeline_.wait_part(chunk_claims_.owner(k));  // its rows of drive1 whole
           relax(c, first, std::min(chunk, B - first), ws);
         });
       });
@@ -277,7 +277,6 @@ void Trainer::configure_pipeline() {
   for (int k = 0; k < chunks; ++k)
     part_ends_[std::size_t(chunk_owner[k]) + 1] = std::min(B, (mine.first + k + 1) * chunk);
   for (int t = 1; t <= G; ++t) part_ends_[t] = std::max(part_ends_[t], part_ends_[t - 1]);  // a thread without chunks
-  chunk_part_ = chunk_owner;
   fill_claims_.assign(std::move(slices));
   chunk_claims_.assign(std::move(chunk_owner));
   update_claims_.assign(pipeline_.update_owners());

@@ -49,17 +49,16 @@ std::vector<UpdateBlock> update_blocks(const std::vector<int>& sizes, const std:
     const long per_row = conv ? long(shapes[k - 1].c) * specs[k].kernel * specs[k].kernel : sizes[k];
     const int by_size = static_cast<int>(std::min<long>(kBlocksPerLayer, long(n_pre) * per_row / kMinBlockWeights));
     const int count = std::max(1, std::min(by_size, conv ? n_pre : n_pre / kMinRows));
-    const std::vector<int> ends = k == 1 && !conv && input_weights.size() == std::size_t(n_pre)
-                                      ? weighted_cuts(input_weights, n_pre, count)
-                                      : std::vector<int>{};
-    if (!ends.empty()) {
-      for (std::size_t b = 0; b < ends.size(); ++b) {
-        const int r0 = b == 0 ? 0 : ends[b - 1];
-        blocks.push_back({int(k), r0, ends[b] - r0});
-      }
-    } else {
+    std::vector<int> ends;  // of the row blocks: weighted, else runs of equal length
+    if (k == 1 && !conv && input_weights.size() == std::size_t(n_pre)) ends = weighted_cuts(input_weights, n_pre, count);
+    if (ends.empty()) {
       const int rows = (n_pre + count - 1) / count;
-      for (int r0 = 0; r0 < n_pre; r0 += rows) blocks.push_back({int(k), r0, std::min(rows, n_pre - r0)});
+      for (int r1 = rows; r1 < n_pre + rows; r1 += rows) ends.push_back(std::min(r1, n_pre));
+    }
+    int r0 = 0;
+    for (const int end : ends) {
+      blocks.push_back({int(k), r0, end - r0});
+      r0 = end;
     }
     blocks.push_back({int(k), 0, 0});
   }

@@ -28,6 +28,7 @@ class Claims {
   // Before each parallel region.
   void begin();
   int size() const { return static_cast<int>(owners_.size()); }
+  int owner(int i) const { return owners_[i]; }
   bool take(int i) { return !taken_[i].exchange(true, std::memory_order_relaxed); }
   bool taken(int i) const { return taken_[i].load(std::memory_order_relaxed); }
 

@@ -162,9 +162,9 @@ class Trainer {
   // up for the current thread count.
   DrivePipeline pipeline_;
   Claims fill_claims_, chunk_claims_, update_claims_;
-  // The drive's parts: part t is the rows of the chunks thread t relaxes first (the chunk
-  // claims' owners), ending at part_ends_[t + 1]; chunk k of the share is in part chunk_part_[k].
-  std::vector<int> part_ends_, chunk_part_;
+  // The drive's parts: part t is the rows of the chunks thread t relaxes first (chunk k of the
+  // share is in part chunk_claims_.owner(k)), ending at part_ends_[t + 1].
+  std::vector<int> part_ends_;
   int pipeline_threads_ = 0, pipeline_chunks_ = -1;
   void configure_pipeline();
   // Adds the region's wall time and its threads' task times (Workspace::busy, then zeroed).
